@@ -1,0 +1,68 @@
+"""The composition root: ``create_app(config)`` wires storage, services, the event bus, the job
+worker and the web faces into one aiohttp application."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp.abc import AbstractResolver
+
+from fediverse_mu.appkeys import config_key, services_key, worker_key
+from fediverse_mu.config import Config
+from fediverse_mu.events import JOB_QUEUED, EventBus
+from fediverse_mu.resources import templates_dir
+from fediverse_mu.services.context import Services
+from fediverse_mu.storage import Storage
+from fediverse_mu.web.middleware import (
+    cors_middleware,
+    error_middleware,
+    security_headers_middleware,
+)
+from fediverse_mu.web.routes import setup_routes
+from fediverse_mu.worker import Handler, Worker
+
+MAX_REQUEST_BYTES = 40 * 1024 * 1024  # media uploads; the inbox enforces its own 1 MiB cap
+
+
+def job_handlers(app: web.Application) -> dict[str, Handler]:
+    """The job kinds this instance runs (delivery and inbox processing join with federation)."""
+    return {}
+
+
+def create_app(config: Config, *, resolver: AbstractResolver | None = None,
+               start_worker: bool = True, clock: Callable[[], float] = time.time,
+               storage_readers: int = 2) -> web.Application:
+    """Build the application; the database opens on startup and closes on cleanup."""
+    app = web.Application(
+        middlewares=[security_headers_middleware, cors_middleware, error_middleware],
+        client_max_size=MAX_REQUEST_BYTES,
+    )
+    app[config_key] = config
+    storage = Storage(config.database_path, readers=storage_readers)
+    svc = Services(config=config, storage=storage, events=EventBus(), clock=clock)
+    app[services_key] = svc
+    worker = Worker(storage, {}, clock=clock)
+    app[worker_key] = worker
+    svc.events.subscribe(JOB_QUEUED, worker.notify)
+    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(templates_dir()),
+                         autoescape=True)
+
+    async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
+        storage.open()
+        yield
+        await storage.close()
+
+    async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
+        worker.handlers.update(job_handlers(app))
+        if start_worker:
+            worker.start()
+        yield
+        await worker.stop()
+
+    app.cleanup_ctx.extend([storage_ctx, worker_ctx])
+    setup_routes(app)
+    return app

@@ -1,0 +1,59 @@
+"""Accounts (local and remote actors) and users (the login behind a local account)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What a local user may do on the instance."""
+
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+    RESIDENT = "resident"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An actor: a local resident (``domain is None``) or a remote one."""
+
+    id: int
+    username: str
+    domain: str | None
+    actor_uri: str
+    actor_type: str
+    display_name: str
+    note: str
+    locked: bool
+    bot: bool
+    discoverable: bool
+    created_at: datetime
+    url: str | None = None
+    inbox_uri: str | None = None
+    shared_inbox_uri: str | None = None
+    public_key_pem: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        """True for accounts hosted on this instance."""
+        return self.domain is None
+
+    def acct(self) -> str:
+        """Mastodon's ``acct``: ``username`` for local accounts, ``username@domain`` else."""
+        return self.username if self.domain is None else f"{self.username}@{self.domain}"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """The login of a local account."""
+
+    id: int
+    account_id: int
+    email: str
+    role: Role
+    approved: bool
+    disabled: bool
+    locale: str
+    created_at: datetime

@@ -1,0 +1,36 @@
+"""A small in-process event bus at the bottom of the house: services announce what happened
+(a job was queued, a status was created…) and faces such as the worker or streaming subscribe.
+Services never import a face; they only publish here."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[str, Any], None]
+
+JOB_QUEUED = "job.queued"
+
+
+class EventBus:
+    """Synchronous publish/subscribe; listeners must be quick and never raise."""
+
+    def __init__(self) -> None:
+        self._listeners: dict[str, list[Listener]] = defaultdict(list)
+
+    def subscribe(self, topic: str, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(topic, payload)`` on each event; returns an unsubscribe function."""
+        self._listeners[topic].append(listener)
+        return lambda: self._listeners[topic].remove(listener)
+
+    def publish(self, topic: str, payload: Any = None) -> None:
+        """Tell every listener of ``topic``; a failing listener is logged, not propagated."""
+        for listener in list(self._listeners.get(topic, ())):
+            try:
+                listener(topic, payload)
+            except Exception:
+                log.exception("event listener failed for %s", topic)

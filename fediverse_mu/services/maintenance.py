@@ -1,0 +1,108 @@
+"""Admin maintenance on an instance's data folder: creating it, migrating its schema, checking
+the schema before serving, and consistent online backups. Synchronous: the CLI calls these
+before (or without) an event loop."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from fediverse_mu.config import CONFIG_FILE, DATABASE_FILE, Config, render_config_toml
+from fediverse_mu.domain import Conflict, Invalid
+from fediverse_mu.resources import migrations_dir
+from fediverse_mu.storage import backup as backup_store
+from fediverse_mu.storage import connect
+from fediverse_mu.storage.migrations import (
+    MigrationStatus,
+    apply_migrations,
+    load_migrations,
+    migration_status,
+)
+
+
+class SchemaNotReady(Exception):
+    """The database needs ``migrate`` (or newer code) before the server can use it."""
+
+
+def schema_status(config: Config) -> MigrationStatus:
+    """Compare the shipped migrations with the database's."""
+    db = connect(config.database_path)
+    try:
+        return migration_status(db, load_migrations(migrations_dir()))
+    finally:
+        db.close()
+
+
+def check_schema(config: Config) -> None:
+    """Raise SchemaNotReady with what the admin must do, unless the schema is current."""
+    status = schema_status(config)
+    if status.database_is_newer:
+        raise SchemaNotReady(
+            "the database was migrated by a newer fediverse-mu (unknown migrations: "
+            f"{', '.join(status.unknown)}); install that version or restore a backup")
+    if status.pending:
+        raise SchemaNotReady(
+            f"{len(status.pending)} database migration(s) pending ({', '.join(status.pending)});"
+            f" run: fediverse-mu migrate --data {config.data_dir}")
+
+
+def migrate(config: Config) -> list[str]:
+    """Apply pending migrations; returns their names."""
+    db = connect(config.database_path)
+    try:
+        return apply_migrations(db, load_migrations(migrations_dir()))
+    finally:
+        db.close()
+
+
+def prepare_data_dir(target: Path, *, force: bool) -> Path:
+    """Check ``target`` can receive a new instance; return a fresh staging folder beside it.
+
+    The instance is built in the staging folder and moved into place by :func:`commit_data_dir`
+    so that a failed ``init`` leaves nothing half-created.
+    """
+    if target.exists():
+        if not target.is_dir():
+            raise Invalid(f"{target} exists and is not a folder")
+        if (target / DATABASE_FILE).exists() or (target / CONFIG_FILE).exists():
+            raise Conflict(f"{target} already holds a fediverse-mu instance; refusing to "
+                           "overwrite it (move it away first)")
+        if any(target.iterdir()) and not force:
+            raise Conflict(f"{target} is not empty; use --force to initialise it anyway")
+    parent = target.resolve().parent
+    if not parent.is_dir():
+        raise Invalid(f"the parent folder {parent} does not exist")
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.init-", dir=parent))
+
+
+def write_config(staging: Path, config: Config) -> None:
+    """Write config.toml (readable by the owner only: it holds the secret key)."""
+    path = staging / CONFIG_FILE
+    path.write_text(render_config_toml(config), encoding="utf-8")
+    path.chmod(0o600)
+
+
+def commit_data_dir(staging: Path, target: Path) -> None:
+    """Move the staged instance into ``target`` (created, or existing and allowed)."""
+    if not target.exists():
+        staging.rename(target)
+        return
+    for item in staging.iterdir():
+        item.rename(target / item.name)
+    staging.rmdir()
+
+
+def discard_staging(staging: Path) -> None:
+    """Remove a staging folder after a failed init."""
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def backup(config: Config, out: Path) -> int:
+    """Copy the live database consistently to ``out`` (atomic replace); returns its size."""
+    out = out.resolve()
+    if out == config.database_path.resolve():
+        raise Invalid("the backup must not overwrite the live database")
+    if not out.parent.is_dir():
+        raise Invalid(f"the folder {out.parent} does not exist")
+    return backup_store.backup_database(config.database_path, out)

@@ -1,0 +1,97 @@
+"""The :class:`Storage` object: runs synchronous storage functions off the event loop. Every
+write goes through one dedicated writer thread inside ``BEGIN IMMEDIATE``; reads run on a small
+pool of reader threads, each with its own connection (WAL lets them read while a write is in
+progress)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
+
+from fediverse_mu.storage.db import Database, connect, transaction
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class StorageError(Exception):
+    """The database cannot be opened or used (message meant for the admin)."""
+
+
+class Storage:
+    """Asynchronous access to the database through one writer thread and N reader threads."""
+
+    def __init__(self, path: Path, *, readers: int = 2) -> None:
+        self.path = path
+        self._readers_count = readers
+        self._local = threading.local()
+        self._connections: list[Database] = []
+        self._conn_lock = threading.Lock()
+        self._writer: ThreadPoolExecutor | None = None
+        self._readers: ThreadPoolExecutor | None = None
+
+    def _open_thread_connection(self) -> None:
+        db = connect(self.path)
+        self._local.db = db
+        with self._conn_lock:
+            self._connections.append(db)
+
+    def open(self) -> None:
+        """Start the threads (connections open lazily in each thread)."""
+        if not self.path.exists():
+            raise StorageError(f"database {self.path} does not exist (run 'fediverse-mu init')")
+        try:  # fail early and clearly on an unreadable or corrupt file
+            probe = connect(self.path)
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            probe.close()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open database {self.path}: {exc}") from exc
+        self._writer = ThreadPoolExecutor(1, "db-writer", self._open_thread_connection)
+        self._readers = ThreadPoolExecutor(self._readers_count, "db-reader",
+                                           self._open_thread_connection)
+
+    async def close(self) -> None:
+        """Finish queued work, stop the threads and close every connection."""
+        for pool in (self._writer, self._readers):
+            if pool is not None:
+                await asyncio.get_running_loop().run_in_executor(None, pool.shutdown, True)
+        self._writer = self._readers = None
+        with self._conn_lock:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+
+    def _run_write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        db: Database = self._local.db
+        with transaction(db):
+            return fn(db, *args, **kwargs)
+
+    def _run_read(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        db: Database = self._local.db
+        db.conn.execute("BEGIN")  # one snapshot for the whole function
+        try:
+            return fn(db, *args, **kwargs)
+        finally:
+            db.conn.rollback()
+
+    async def write(self, fn: Callable[Concatenate[Database, P], T], *args: P.args,
+                    **kwargs: P.kwargs) -> T:
+        """Run ``fn(db, …)`` on the writer thread inside one write transaction."""
+        if self._writer is None:
+            raise StorageError("storage is closed")
+        call = functools.partial(self._run_write, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._writer, call)
+
+    async def read(self, fn: Callable[Concatenate[Database, P], T], *args: P.args,
+                   **kwargs: P.kwargs) -> T:
+        """Run ``fn(db, …)`` on a reader thread, in one read snapshot."""
+        if self._readers is None:
+            raise StorageError("storage is closed")
+        call = functools.partial(self._run_read, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._readers, call)

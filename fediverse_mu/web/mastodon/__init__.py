@@ -1,0 +1,1 @@
+"""The Mastodon client REST API face (https://docs.joinmastodon.org/methods/)."""

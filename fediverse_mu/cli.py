@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from fediverse_mu import __version__
-from fediverse_mu.config import Config, ConfigError, build_config, load_config, new_secret_key
+from fediverse_mu.config import Config, ConfigError, load_config
 from fediverse_mu.domain import DomainError, Role
-from fediverse_mu.services import accounts, instance, maintenance, tokens
+from fediverse_mu.services import accounts, maintenance, tokens
 from fediverse_mu.services.context import Services
 from fediverse_mu.storage import DatabaseError, Storage, StorageError
 
@@ -65,7 +65,7 @@ def _require_current_schema(config: Config) -> None:
 def cmd_init(args: argparse.Namespace) -> int:
     """Create a data folder: config, database, instance keys."""
     target = Path(args.data)
-    values: dict[str, object] = {"domain": args.domain, "secret_key": new_secret_key()}
+    values: dict[str, object] = {"domain": args.domain}
     if args.name is not None:
         values["place_name"] = args.name
     if args.dev:
@@ -74,18 +74,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     for key in ("place_kind", "place_territory", "place_description"):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
-    config = build_config(target.resolve(), values)  # validate before touching the disk
-    staging = maintenance.prepare_data_dir(target, force=args.force)
-    try:
-        staged = build_config(staging, values)
-        maintenance.write_config(staging, staged)
-        maintenance.migrate(staged)
-        _with_services(staged, instance.setup_instance)
-        staged.media_path.mkdir(mode=0o750)
-        maintenance.commit_data_dir(staging, target)
-    except BaseException:
-        maintenance.discard_staging(staging)
-        raise
+    config = maintenance.initialise(target, values, force=args.force)
     print(f"Initialised {config.place_name!r} at {config.base_url} in {target}")
     print(f"Next: fediverse-mu user create --data {target} NAME --email EMAIL --admin")
     print(f"Then: fediverse-mu serve --data {target}")

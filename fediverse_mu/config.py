@@ -169,6 +169,12 @@ def _secret(value: Any) -> str:
     return value
 
 
+def _email_or_empty(value: Any) -> str:
+    if not isinstance(value, str) or (value and not re.match(r"^[^@\s]+@[^@\s]+$", value)):
+        raise ValueError
+    return value
+
+
 def _path_text(value: Any) -> str:
     if not isinstance(value, str) or not value or "\0" in value:
         raise ValueError
@@ -193,6 +199,8 @@ _KEYS: tuple[_Key, ...] = (
     _Key("place_territory", _text(200), "a text of at most 200 characters"),
     _Key("languages", _languages, "a list of language codes, e.g. ['fr', 'en']"),
     _Key("registration_mode", _choice(REGISTRATION_MODES), "one of open, approval, invite, closed"),
+    _Key("contact_email", _email_or_empty,
+         "an e-mail address for the public (empty: the first admin's)"),
     _Key("media_dir", _path_text, "a folder path (relative paths are inside the data folder)"),
     _Key("secret_key", _secret, "a random string of at least 32 characters"),
     _Key("log_level", _choice(LOG_LEVELS), "one of debug, info, warning, error"),
@@ -219,6 +227,7 @@ class Config:
     place_territory: str = ""
     languages: tuple[str, ...] = ("fr", "en")
     registration_mode: str = "approval"
+    contact_email: str = ""
     media_dir: str = "media"
     log_level: str = "info"
     authorized_fetch: bool = False
@@ -313,6 +322,9 @@ def load_config(data_dir: Path, environ: Mapping[str, str] | None = None) -> Con
                                   f"init'); none in {str(data_dir)!r}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("config.toml", f"valid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:  # tomllib decodes the bytes itself: TOML is UTF-8
+        raise ConfigError("config.toml", f"valid TOML in UTF-8 ({exc.reason} at byte "
+                                         f"{exc.start})") from None
     except OSError as exc:
         raise ConfigError("config.toml", f"a readable file ({exc.strerror})") from None
     sources = dict.fromkeys(values, str(path))
@@ -344,7 +356,7 @@ _SECTIONS = (
     ("Where the server listens (put a TLS reverse proxy in front)", ("listen_host", "listen_port")),
     ("The place (tiers-lieu)",
      ("place_name", "place_description", "place_kind", "place_territory", "languages")),
-    ("Residents and safety", ("registration_mode", "authorized_fetch")),
+    ("Residents and safety", ("registration_mode", "contact_email", "authorized_fetch")),
     ("Storage and logs", ("media_dir", "log_level")),
     ("Secret used to sign cookies and tokens: keep it private", ("secret_key",)),
     ("Development only: refused unless the domain is localhost, *.test or loopback",

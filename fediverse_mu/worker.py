@@ -136,8 +136,9 @@ class Worker:
                 await asyncio.sleep(0)  # more may be due: go round again at once
                 continue
             self._wake.clear()
+            timeout = await self._idle_wait()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=await self._idle_wait())
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
 
     async def _idle_wait(self) -> float:
         try:

@@ -26,10 +26,13 @@ class InstanceStats:
     active_halfyear: int
     local_posts: int
     domains: int
+    contact_email: str
 
 
-def _create_instance_actor(db: Database, base_url: str, key_pair: tuple[str, str],
-                           now: datetime) -> Account:
+def create_instance_actor(db: Database, base_url: str, key_pair: tuple[str, str],
+                          now: datetime | None = None) -> Account:
+    """Create the instance actor (an Application with its keys) unless it exists."""
+    now = now or datetime.now(UTC)
     existing = settings_store.get_setting(db, INSTANCE_ACTOR_SETTING)
     if existing is not None:
         account = account_store.get_account_by_id(db, existing)
@@ -49,23 +52,25 @@ def _create_instance_actor(db: Database, base_url: str, key_pair: tuple[str, str
 async def setup_instance(svc: Services) -> Account:
     """Create the instance actor and its keys if absent; idempotent."""
     now = datetime.fromtimestamp(svc.clock(), UTC)
-    return await svc.storage.write(_create_instance_actor, svc.config.base_url,
+    return await svc.storage.write(create_instance_actor, svc.config.base_url,
                                    generate_key_pair(), now)
 
 
-def _stats(db: Database, now: datetime) -> InstanceStats:
+def _stats(db: Database, now: datetime, contact_email: str) -> InstanceStats:
     return InstanceStats(
         users=account_store.count_users(db),
         active_month=account_store.count_users(db, seen_since=now - timedelta(days=30)),
         active_halfyear=account_store.count_users(db, seen_since=now - timedelta(days=180)),
         local_posts=account_store.count_local_statuses(db),
         domains=account_store.count_remote_domains(db),
+        contact_email=contact_email or account_store.first_admin_email(db) or "",
     )
 
 
 async def instance_stats(svc: Services) -> InstanceStats:
-    """Users (total and active), local posts and known domains."""
-    return await svc.storage.read(_stats, datetime.fromtimestamp(svc.clock(), UTC))
+    """Users (total and active), local posts, known domains, and whom to contact."""
+    return await svc.storage.read(_stats, datetime.fromtimestamp(svc.clock(), UTC),
+                                  svc.config.contact_email)
 
 
 async def database_answers(svc: Services) -> bool:

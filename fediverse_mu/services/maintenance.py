@@ -6,13 +6,24 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from fediverse_mu.config import CONFIG_FILE, DATABASE_FILE, Config, render_config_toml
+from fediverse_mu.config import (
+    CONFIG_FILE,
+    DATABASE_FILE,
+    Config,
+    build_config,
+    new_secret_key,
+    render_config_toml,
+)
 from fediverse_mu.domain import Conflict, Invalid
 from fediverse_mu.resources import migrations_dir
+from fediverse_mu.services.instance import create_instance_actor
+from fediverse_mu.services.keys import generate_key_pair
 from fediverse_mu.storage import backup as backup_store
-from fediverse_mu.storage import connect
+from fediverse_mu.storage import connect, transaction
 from fediverse_mu.storage.migrations import (
     MigrationStatus,
     apply_migrations,
@@ -56,10 +67,35 @@ def migrate(config: Config) -> list[str]:
         db.close()
 
 
-def prepare_data_dir(target: Path, *, force: bool) -> Path:
+def initialise(target: Path, values: Mapping[str, Any], *, force: bool = False) -> Config:
+    """Create a new instance in ``target``: config.toml, migrated database, instance actor and
+    keys, media folder. All or nothing: on failure no partial folder is left behind."""
+    values = {"secret_key": new_secret_key(), **values}
+    config = build_config(target.resolve(), values)  # validate before touching the disk
+    staging = _prepare_data_dir(target, force=force)
+    try:
+        staged = build_config(staging, values)
+        write_config(staging, staged)
+        migrate(staged)
+        db = connect(staged.database_path)
+        try:
+            with transaction(db):
+                create_instance_actor(db, staged.base_url, generate_key_pair())
+        finally:
+            db.close()
+        staged.database_path.chmod(0o600)  # it holds private keys
+        staged.media_path.mkdir(mode=0o750)
+        _commit_data_dir(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return config
+
+
+def _prepare_data_dir(target: Path, *, force: bool) -> Path:
     """Check ``target`` can receive a new instance; return a fresh staging folder beside it.
 
-    The instance is built in the staging folder and moved into place by :func:`commit_data_dir`
+    The instance is built in the staging folder and moved into place by :func:`_commit_data_dir`
     so that a failed ``init`` leaves nothing half-created.
     """
     if target.exists():
@@ -83,7 +119,7 @@ def write_config(staging: Path, config: Config) -> None:
     path.chmod(0o600)
 
 
-def commit_data_dir(staging: Path, target: Path) -> None:
+def _commit_data_dir(staging: Path, target: Path) -> None:
     """Move the staged instance into ``target`` (created, or existing and allowed)."""
     if not target.exists():
         staging.rename(target)
@@ -91,11 +127,6 @@ def commit_data_dir(staging: Path, target: Path) -> None:
     for item in staging.iterdir():
         item.rename(target / item.name)
     staging.rmdir()
-
-
-def discard_staging(staging: Path) -> None:
-    """Remove a staging folder after a failed init."""
-    shutil.rmtree(staging, ignore_errors=True)
 
 
 def backup(config: Config, out: Path) -> int:

@@ -135,7 +135,7 @@ def instance_v2(config: Config, stats: InstanceStats) -> dict[str, Any]:
                           "approval_required": config.registration_mode == "approval",
                           "message": None, "url": None},
         "api_versions": {"mastodon": 2},
-        "contact": {"email": "", "account": None},
+        "contact": {"email": stats.contact_email, "account": None},
         "rules": [],
     }
 
@@ -147,7 +147,7 @@ def instance_v1(config: Config, stats: InstanceStats) -> dict[str, Any]:
         "title": config.place_name,
         "short_description": config.place_description[:200],
         "description": config.place_description,
-        "email": "",
+        "email": stats.contact_email,
         "version": MASTODON_COMPAT_VERSION,
         "urls": {"streaming_api": _streaming_url(config)},
         "stats": {"user_count": stats.users, "status_count": stats.local_posts,

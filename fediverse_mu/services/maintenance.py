@@ -93,10 +93,12 @@ def initialise(target: Path, values: Mapping[str, Any], *, force: bool = False) 
 
 
 def _prepare_data_dir(target: Path, *, force: bool) -> Path:
-    """Check ``target`` can receive a new instance; return a fresh staging folder beside it.
+    """Check ``target`` can receive a new instance; return a fresh staging folder.
 
-    The instance is built in the staging folder and moved into place by :func:`_commit_data_dir`
-    so that a failed ``init`` leaves nothing half-created.
+    The instance is built in the staging folder and moved into place by
+    :func:`_commit_data_dir`, so a failed ``init`` leaves nothing half-created. An existing
+    target (an empty folder, a mounted volume…) is staged inside itself, so ``init`` needs no
+    write access to its parent; a new target is staged beside it.
     """
     if target.exists():
         if not target.is_dir():
@@ -106,6 +108,7 @@ def _prepare_data_dir(target: Path, *, force: bool) -> Path:
                            "overwrite it (move it away first)")
         if any(target.iterdir()) and not force:
             raise Conflict(f"{target} is not empty; use --force to initialise it anyway")
+        return Path(tempfile.mkdtemp(prefix=".init-", dir=target))
     parent = target.resolve().parent
     if not parent.is_dir():
         raise Invalid(f"the parent folder {parent} does not exist")
@@ -123,6 +126,7 @@ def _commit_data_dir(staging: Path, target: Path) -> None:
     """Move the staged instance into ``target`` (created, or existing and allowed)."""
     if not target.exists():
         staging.rename(target)
+        target.chmod(0o700)
         return
     for item in staging.iterdir():
         item.rename(target / item.name)

@@ -37,7 +37,13 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _load(args: argparse.Namespace) -> Config:
-    return load_config(Path(args.data))
+    config = load_config(Path(args.data))
+    # sqlite3 would silently create an empty file, which ``migrate`` would then turn into a
+    # fresh instance without its actor and keys: a lost database must be restored, not replaced.
+    if not config.database_path.exists():
+        _fail(f"database {config.database_path} does not exist; restore it from a backup "
+              "(or run 'fediverse-mu init' for a new instance)")
+    return config
 
 
 def _with_services(config: Config, work: Callable[[Services], Awaitable[T]]) -> T:
@@ -245,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except PermissionError as exc:
         print(f"fediverse-mu: error: permission denied: {exc.filename or exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a read-only or full disk, a file where a folder should be…
+        print(f"fediverse-mu: error: {exc.strerror or exc}: {exc.filename or args.data}",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -4,6 +4,7 @@ before (or without) an event loop."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -72,7 +73,7 @@ def initialise(target: Path, values: Mapping[str, Any], *, force: bool = False) 
     keys, media folder. All or nothing: on failure no partial folder is left behind."""
     values = {"secret_key": new_secret_key(), **values}
     config = build_config(target.resolve(), values)  # validate before touching the disk
-    staging = _prepare_data_dir(target, force=force)
+    staging = _prepare_data_dir(target, force=force, media_dir=config.media_dir)
     try:
         staged = build_config(staging, values)
         write_config(staging, staged)
@@ -92,7 +93,7 @@ def initialise(target: Path, values: Mapping[str, Any], *, force: bool = False) 
     return config
 
 
-def _prepare_data_dir(target: Path, *, force: bool) -> Path:
+def _prepare_data_dir(target: Path, *, force: bool, media_dir: str = "media") -> Path:
     """Check ``target`` can receive a new instance; return a fresh staging folder.
 
     The instance is built in the staging folder and moved into place by
@@ -108,6 +109,12 @@ def _prepare_data_dir(target: Path, *, force: bool) -> Path:
                            "overwrite it (move it away first)")
         if any(target.iterdir()) and not force:
             raise Conflict(f"{target} is not empty; use --force to initialise it anyway")
+        # Moving the staged files in would fail halfway on these (or, for a stale -wal file,
+        # corrupt the new database): refuse before creating anything.
+        clashes = [name for name in (media_dir, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm")
+                   if os.path.lexists(target / name)]
+        if clashes:
+            raise Conflict(f"{target} already has {', '.join(clashes)}; move it away first")
         return Path(tempfile.mkdtemp(prefix=".init-", dir=target))
     parent = target.resolve().parent
     if not parent.is_dir():

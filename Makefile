@@ -27,6 +27,7 @@ $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.stamp-run
 	@if [ ! -f "$(DEMO)/config.toml" ]; then \
+	  mkdir -p "$$(dirname "$(DEMO)")" && \
 	  $(BIN)/fediverse-mu init --data "$(DEMO)" --domain "localhost:$(PORT)" --dev \
 	    --name "La Fabrique du Quartier" --kind fabrique-de-territoire \
 	    --territory "Quartier de la gare" \

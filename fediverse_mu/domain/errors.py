@@ -43,6 +43,10 @@ class Conflict(DomainError):
 
 
 class RateLimited(DomainError):
-    """Too many attempts; retry later."""
+    """Too many attempts; retry later (``retry_after`` seconds, when known)."""
 
     status = 429
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,8 +1,12 @@
-"""OAuth scopes as Mastodon defines them, and access tokens."""
+"""OAuth scopes as Mastodon defines them, access tokens, client applications, authorization
+codes and the OAuth protocol error."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fediverse_mu.domain.errors import DomainError
 
 # https://docs.joinmastodon.org/api/oauth-scopes/
 _GRANULAR = {
@@ -55,3 +59,54 @@ class Token:
     def allows(self, scope: str) -> bool:
         """True when this token grants ``scope`` (directly or through a broader scope)."""
         return scope in expand_scopes(self.scopes)
+
+
+# The "out of band" redirect URI: the code is shown to the user instead of being sent back
+# (https://docs.joinmastodon.org/methods/oauth/#authorize).
+OOB_REDIRECT_URI = "urn:ietf:wg:oauth:2.0:oob"
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthApp:
+    """A registered client application (only the hash of its secret is kept)."""
+
+    id: int
+    name: str
+    website: str | None
+    redirect_uris: tuple[str, ...]
+    scopes: frozenset[str]
+    client_id: str
+    client_secret_hash: str = field(repr=False)
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationCode:
+    """A one-time authorization code (stored by hash), bound to its client, redirect URI,
+    scopes and PKCE challenge."""
+
+    id: int
+    app_id: int
+    user_id: int
+    redirect_uri: str
+    scopes: frozenset[str]
+    code_challenge: str | None
+    code_challenge_method: str | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    token_id: int | None
+
+
+class OAuthError(DomainError):
+    """An OAuth 2 protocol error (RFC 6749 §4.1.2.1 and §5.2): ``error`` is the registered
+    code (``invalid_grant``…). When ``redirect_uri`` is set, the authorization endpoint sends
+    the error back to the client instead of showing it."""
+
+    def __init__(self, error: str, description: str, *, status: int = 400,
+                 redirect_uri: str | None = None, state: str | None = None) -> None:
+        super().__init__(description)
+        self.error = error
+        self.status = status
+        self.redirect_uri = redirect_uri
+        self.state = state

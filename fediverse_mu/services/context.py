@@ -1,4 +1,5 @@
-"""What every service needs: the config, the storage, the event bus and a clock."""
+"""What every service needs: the config, the storage, the event bus, a clock and the
+in-memory login throttle."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 
 from fediverse_mu.config import Config
 from fediverse_mu.events import EventBus
+from fediverse_mu.services.throttle import Throttle
 from fediverse_mu.storage import Storage
 
 
@@ -19,3 +21,4 @@ class Services:
     storage: Storage
     events: EventBus = field(default_factory=EventBus)
     clock: Callable[[], float] = time.time
+    login_throttle: Throttle = field(default_factory=Throttle)  # failed logins per IP/name

@@ -27,3 +27,18 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher().hash("not a password: only here to spend the time of a real check")
+
+
+def check_login_password(password_hash: str | None, password: str) -> bool:
+    """Like :func:`verify_password`, but an unknown account (``password_hash is None``) or an
+    over-long password costs the same hashing time, so timing does not reveal which accounts
+    exist."""
+    if password_hash is None or len(password) > MAX_LENGTH:
+        verify_password(_dummy_hash(), password[:MAX_LENGTH])
+        return False
+    return verify_password(password_hash, password)

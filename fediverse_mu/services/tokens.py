@@ -1,15 +1,18 @@
-"""Bearer tokens for the Mastodon API: minting (CLI, OAuth) and checking them on requests.
-Only a token's SHA-256 is stored, so a stolen database does not leak working tokens."""
+"""Bearer tokens for the Mastodon API: minting (CLI, OAuth), checking them on requests and
+revoking them. Only a token's SHA-256 is stored, so a stolen database does not leak working
+tokens; OAuth client secrets and authorization codes are random secrets of the same kind."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from fediverse_mu.domain import SCOPES, Account, Invalid, NotFound, Token, Unauthorized, User
 from fediverse_mu.services.context import Services
+from fediverse_mu.storage import Database
 from fediverse_mu.storage import accounts as account_store
 from fediverse_mu.storage import oauth as oauth_store
 
@@ -25,9 +28,44 @@ class Grant:
     account: Account | None
 
 
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly minted token: the secret (shown once to its owner, never stored) and its grant."""
+
+    secret: str = field(repr=False)
+    token: Token
+    created_at: datetime
+
+
+def new_secret() -> str:
+    """A fresh random secret (256 bits, URL-safe): tokens, client secrets, codes."""
+    return secrets.token_urlsafe(32)
+
+
 def hash_token(token: str) -> str:
-    """The stored form of a bearer token."""
+    """The stored form of a bearer token (or of any secret made by :func:`new_secret`)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def secret_matches(secret: str, stored_hash: str) -> bool:
+    """True when ``secret`` hashes to ``stored_hash`` (compared in constant time)."""
+    return hmac.compare_digest(hash_token(secret), stored_hash)
+
+
+def put_new_token(db: Database, *, user_id: int | None, app_id: int | None,
+                  scopes: frozenset[str], now: datetime) -> IssuedToken:
+    """Mint a token and store its hash, inside the caller's write transaction."""
+    secret = new_secret()
+    token = oauth_store.put_token(db, token_hash=hash_token(secret), user_id=user_id,
+                                  app_id=app_id, scopes=scopes, created_at=now)
+    return IssuedToken(secret, token, now)
+
+
+async def issue_token(svc: Services, *, user_id: int | None, app_id: int | None,
+                      scopes: frozenset[str]) -> IssuedToken:
+    """Mint and store a token for a user (or for an app alone when ``user_id`` is None)."""
+    return await svc.storage.write(put_new_token, user_id=user_id, app_id=app_id,
+                                   scopes=scopes, now=datetime.fromtimestamp(svc.clock(), UTC))
 
 
 def parse_scopes(text: str) -> frozenset[str]:
@@ -48,16 +86,13 @@ async def create_token_for(svc: Services, username: str,
         account_store.get_user_by_account_id, account.id)
     if account is None or user is None:
         raise NotFound(f"no local user named '{username}'")
-    token = secrets.token_urlsafe(32)
-    await svc.storage.write(oauth_store.put_token, token_hash=hash_token(token),
-                            user_id=user.id, app_id=None, scopes=scopes,
-                            created_at=datetime.fromtimestamp(svc.clock(), UTC))
-    return token
+    issued = await issue_token(svc, user_id=user.id, app_id=None, scopes=scopes)
+    return issued.secret
 
 
 async def authenticate(svc: Services, token: str) -> Grant:
     """The grant behind a bearer token, or Unauthorized."""
-    grant = await svc.storage.read(oauth_store.get_live_token, hash_token(token))
+    grant = await find_live_token(svc, token)
     if grant is None:
         raise Unauthorized("The access token is invalid")
     if grant.user_id is None:
@@ -67,3 +102,14 @@ async def authenticate(svc: Services, token: str) -> Grant:
         raise Unauthorized("The access token is invalid")
     account = await svc.storage.read(account_store.get_account_by_id, user.account_id)
     return Grant(grant, user, account)
+
+
+async def find_live_token(svc: Services, token: str) -> Token | None:
+    """The grant behind a bearer token, if it exists and was not revoked."""
+    return await svc.storage.read(oauth_store.get_live_token, hash_token(token))
+
+
+async def revoke(svc: Services, token: Token) -> None:
+    """Revoke a token: it stops working at once."""
+    await svc.storage.write(oauth_store.revoke_token, token.id,
+                            datetime.fromtimestamp(svc.clock(), UTC))

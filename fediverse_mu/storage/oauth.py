@@ -1,17 +1,48 @@
-"""The ``oauth_apps`` and ``oauth_tokens`` tables. Tokens are stored as their SHA-256 only."""
+"""The ``oauth_apps``, ``oauth_tokens`` and ``oauth_authorization_codes`` tables. Tokens,
+client secrets and authorization codes are stored as their SHA-256 only."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime
 
-from fediverse_mu.domain.oauth import Token
+from fediverse_mu.domain.oauth import AuthorizationCode, OAuthApp, Token
 from fediverse_mu.storage.db import Database
+
+_APP_COLUMNS = "id, name, website, redirect_uris, scopes, client_id, client_secret_hash, created_at"
+_CODE_COLUMNS = ("id, app_id, user_id, redirect_uri, scopes, code_challenge, "
+                 "code_challenge_method, created_at, expires_at, used_at, token_id")
 
 
 def _token(row: sqlite3.Row) -> Token:
     return Token(id=row["id"], user_id=row["user_id"], app_id=row["app_id"],
                  scopes=frozenset(row["scopes"].split()))
+
+
+def _app(row: sqlite3.Row) -> OAuthApp:
+    return OAuthApp(
+        id=row["id"], name=row["name"], website=row["website"] or None,
+        redirect_uris=tuple(json.loads(row["redirect_uris"] or "[]")),
+        scopes=frozenset(row["scopes"].split()), client_id=row["client_id"],
+        client_secret_hash=row["client_secret_hash"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+    )
+
+
+def _when(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _code(row: sqlite3.Row) -> AuthorizationCode:
+    return AuthorizationCode(
+        id=row["id"], app_id=row["app_id"], user_id=row["user_id"],
+        redirect_uri=row["redirect_uri"], scopes=frozenset(row["scopes"].split()),
+        code_challenge=row["code_challenge"], code_challenge_method=row["code_challenge_method"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        expires_at=datetime.fromisoformat(row["expires_at"]), used_at=_when(row["used_at"]),
+        token_id=row["token_id"],
+    )
 
 
 def put_token(db: Database, *, token_hash: str, user_id: int | None, app_id: int | None,
@@ -32,3 +63,72 @@ def get_live_token(db: Database, token_hash: str) -> Token | None:
         " AND revoked_at IS NULL", [token_hash],
     ).fetchone()
     return None if row is None else _token(row)
+
+
+def revoke_token(db: Database, token_id: int, revoked_at: datetime) -> None:
+    """Revoke a token grant (it stops working at once; the row stays for the record)."""
+    db.execute("UPDATE oauth_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+               [revoked_at.isoformat(), token_id])
+
+
+def put_app(db: Database, *, name: str, website: str | None, redirect_uris: tuple[str, ...],
+            scopes: frozenset[str], client_id: str, client_secret_hash: str,
+            created_at: datetime) -> OAuthApp:
+    """Register a client application (its secret by hash)."""
+    cursor = db.execute(
+        "INSERT INTO oauth_apps (name, website, redirect_uris, scopes, client_id,"
+        f" client_secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_APP_COLUMNS}",
+        [name, website, json.dumps(list(redirect_uris)), " ".join(sorted(scopes)), client_id,
+         client_secret_hash, created_at.isoformat()],
+    )
+    return _app(cursor.fetchone())
+
+
+def get_app_by_client_id(db: Database, client_id: str) -> OAuthApp | None:
+    """A client application by its public ``client_id``."""
+    row = db.execute(f"SELECT {_APP_COLUMNS} FROM oauth_apps WHERE client_id = ?",
+                     [client_id]).fetchone()
+    return None if row is None else _app(row)
+
+
+def get_app_by_id(db: Database, app_id: int) -> OAuthApp | None:
+    """A client application by local id."""
+    row = db.execute(f"SELECT {_APP_COLUMNS} FROM oauth_apps WHERE id = ?", [app_id]).fetchone()
+    return None if row is None else _app(row)
+
+
+def put_authorization_code(db: Database, *, code_hash: str, app_id: int, user_id: int,
+                           redirect_uri: str, scopes: frozenset[str],
+                           code_challenge: str | None, code_challenge_method: str | None,
+                           created_at: datetime, expires_at: datetime) -> AuthorizationCode:
+    """Store a new authorization code (by hash)."""
+    cursor = db.execute(
+        "INSERT INTO oauth_authorization_codes (code_hash, app_id, user_id, redirect_uri,"
+        " scopes, code_challenge, code_challenge_method, created_at, expires_at)"
+        f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_CODE_COLUMNS}",
+        [code_hash, app_id, user_id, redirect_uri, " ".join(sorted(scopes)), code_challenge,
+         code_challenge_method, created_at.isoformat(), expires_at.isoformat()],
+    )
+    return _code(cursor.fetchone())
+
+
+def get_authorization_code(db: Database, code_hash: str) -> AuthorizationCode | None:
+    """An authorization code by hash, used or not."""
+    row = db.execute(f"SELECT {_CODE_COLUMNS} FROM oauth_authorization_codes"
+                     " WHERE code_hash = ?", [code_hash]).fetchone()
+    return None if row is None else _code(row)
+
+
+def mark_code_used(db: Database, code_id: int, *, used_at: datetime, token_id: int) -> bool:
+    """Record that a code was exchanged for a token; False if it was already used."""
+    cursor = db.execute(
+        "UPDATE oauth_authorization_codes SET used_at = ?, token_id = ?"
+        " WHERE id = ? AND used_at IS NULL", [used_at.isoformat(), token_id, code_id])
+    return cursor.rowcount == 1
+
+
+def delete_expired_codes(db: Database, before: datetime) -> int:
+    """Forget authorization codes that expired before ``before``; returns how many."""
+    cursor = db.execute("DELETE FROM oauth_authorization_codes WHERE expires_at < ?",
+                        [before.isoformat()])
+    return int(cursor.rowcount)

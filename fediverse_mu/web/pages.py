@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import aiohttp_jinja2
 from aiohttp import web
 
@@ -15,9 +17,12 @@ def page(request: web.Request, template: str, context: dict[str, object],
          status: int = 200) -> web.Response:
     """Render a page in the visitor's language."""
     lang = i18n.negotiate(request)
+    # The language links keep the page's other query parameters (/oauth/authorize needs them).
+    other_query = urlencode([(k, v) for k, v in request.query.items() if k != "lang"])
     response = aiohttp_jinja2.render_template(
-        template, request, {**context, "lang": lang, "_": i18n.translator(lang),
-                            "languages": i18n.LANGUAGES, "path": request.path},
+        template, request, {"other_query": other_query, **context, "lang": lang,
+                            "_": i18n.translator(lang), "languages": i18n.LANGUAGES,
+                            "path": request.path},
         status=status)
     if request.query.get("lang") in i18n.LANGUAGES:
         response.set_cookie("lang", request.query["lang"], max_age=365 * 86400,

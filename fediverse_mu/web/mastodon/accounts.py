@@ -13,7 +13,8 @@ from fediverse_mu.web.mastodon.auth import require_grant
 
 async def verify_credentials_get(request: web.Request) -> web.Response:
     """The caller's own account, with ``source`` and ``role``."""
-    grant = await require_grant(request, "read:accounts")
+    # Mastodon 4.3 also accepts the narrower "profile" scope here (it reads no one else).
+    grant = await require_grant(request, "read:accounts", "profile")
     if grant.account is None or grant.user is None:
         raise Unauthorized("This method requires an authenticated user")
     svc = request.app[services_key]

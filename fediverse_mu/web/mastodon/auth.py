@@ -19,14 +19,15 @@ def bearer_token(request: web.Request) -> str | None:
     return request.query.get("access_token") or None
 
 
-async def require_grant(request: web.Request, scope: str, *,
+async def require_grant(request: web.Request, *scopes: str,
                         user: bool = True) -> tokens.Grant:
-    """The caller's grant; 401 without a valid token, 403 without ``scope`` (or a user)."""
+    """The caller's grant; 401 without a valid token, 403 without one of ``scopes`` (none
+    named: any valid token will do) or, unless ``user=False``, without a user."""
     token = bearer_token(request)
     if token is None:
         raise Unauthorized("The access token is invalid")
     grant = await tokens.authenticate(request.app[services_key], token)
-    if not grant.token.allows(scope):
+    if scopes and not any(grant.token.allows(scope) for scope in scopes):
         raise Forbidden("This action is outside the authorized scopes")
     if user and grant.user is None:
         raise Unauthorized("This method requires an authenticated user")

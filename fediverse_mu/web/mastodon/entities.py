@@ -9,8 +9,9 @@ from typing import Any
 
 from fediverse_mu import __version__
 from fediverse_mu.config import Config
-from fediverse_mu.domain import Account, Role, User
+from fediverse_mu.domain import SCOPES, Account, OAuthApp, Role, User
 from fediverse_mu.services.instance import InstanceStats
+from fediverse_mu.services.tokens import IssuedToken
 
 # Clients such as Mastodon.py and Tusky detect features from this version string; the form
 # "<mastodon version> (compatible; <software> <version>)" is what Pleroma and Akkoma use too.
@@ -160,4 +161,51 @@ def instance_v1(config: Config, stats: InstanceStats) -> dict[str, Any]:
         "configuration": {"accounts": {"max_featured_tags": 10}, **_limits()},
         "contact_account": None,
         "rules": [],
+    }
+
+
+def application(app: OAuthApp) -> dict[str, Any]:
+    """The Application entity (``GET /api/v1/apps/verify_credentials``)."""
+    return {
+        "id": str(app.id),
+        "name": app.name,
+        "website": app.website,
+        "scopes": sorted(app.scopes),
+        "redirect_uri": "\n".join(app.redirect_uris),  # deprecated: one string, 4.3 keeps it
+        "redirect_uris": list(app.redirect_uris),
+        "vapid_key": "",  # no Web Push yet; deprecated since 4.3 anyway
+    }
+
+
+def credential_application(app: OAuthApp, client_secret: str) -> dict[str, Any]:
+    """The CredentialApplication entity (``POST /api/v1/apps``: the only time the client
+    secret is shown)."""
+    return {**application(app), "client_id": app.client_id, "client_secret": client_secret,
+            "client_secret_expires_at": 0}
+
+
+def token(issued: IssuedToken) -> dict[str, Any]:
+    """The Token entity (``POST /oauth/token``)."""
+    return {"access_token": issued.secret, "token_type": "Bearer",
+            "scope": " ".join(sorted(issued.token.scopes)),
+            "created_at": int(issued.created_at.timestamp())}
+
+
+def oauth_server_metadata(config: Config) -> dict[str, Any]:
+    """RFC 8414 authorization server metadata, as Mastodon 4.3 publishes it. The password
+    grant is listed because Mastodon.py refuses ``log_in(username, password)`` otherwise."""
+    base = config.base_url
+    return {
+        "issuer": f"{base}/",
+        "service_documentation": "https://docs.joinmastodon.org/",
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "app_registration_endpoint": f"{base}/api/v1/apps",
+        "scopes_supported": sorted(SCOPES, key=lambda s: (s.count(":"), s)),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "password", "client_credentials"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     }

@@ -11,12 +11,19 @@ import jinja2
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
 
-from fediverse_mu.appkeys import config_key, services_key, worker_key
+from fediverse_mu import __version__
+from fediverse_mu.appkeys import config_key, federation_key, services_key, worker_key
 from fediverse_mu.config import Config
+from fediverse_mu.domain import Job
 from fediverse_mu.events import JOB_QUEUED, EventBus
+from fediverse_mu.federation import inbox
+from fediverse_mu.federation.client import Federation
+from fediverse_mu.federation.transport import Transport
 from fediverse_mu.resources import templates_dir
 from fediverse_mu.services.context import Services
+from fediverse_mu.services.delivery import DELIVER_JOB
 from fediverse_mu.storage import Storage
+from fediverse_mu.storage.inbox import INBOX_JOB
 from fediverse_mu.web.middleware import (
     cors_middleware,
     error_middleware,
@@ -29,8 +36,13 @@ MAX_REQUEST_BYTES = 40 * 1024 * 1024  # media uploads; the inbox enforces its ow
 
 
 def job_handlers(app: web.Application) -> dict[str, Handler]:
-    """The job kinds this instance runs (delivery and inbox processing join with federation)."""
-    return {}
+    """The job kinds this instance runs."""
+    fed = app[federation_key]
+
+    async def process_inbox(job: Job) -> None:
+        await inbox.process(fed, job)
+
+    return {DELIVER_JOB: fed.deliver, INBOX_JOB: process_inbox}
 
 
 def create_app(config: Config, *, resolver: AbstractResolver | None = None,
@@ -48,6 +60,11 @@ def create_app(config: Config, *, resolver: AbstractResolver | None = None,
     worker = Worker(storage, {}, clock=clock)
     app[worker_key] = worker
     svc.events.subscribe(JOB_QUEUED, worker.notify)
+    transport = Transport(
+        allow_http=config.dev_allow_http, allow_private=config.dev_allow_private_addresses,
+        resolver=resolver, user_agent=f"fediverse-mu/{__version__} (+{config.base_url})",
+        own_hosts=frozenset({config.domain}))
+    app[federation_key] = Federation(svc, transport)
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(templates_dir()),
                          autoescape=True)
 
@@ -63,6 +80,11 @@ def create_app(config: Config, *, resolver: AbstractResolver | None = None,
         yield
         await worker.stop()
 
-    app.cleanup_ctx.extend([storage_ctx, worker_ctx])
+    async def http_ctx(app: web.Application) -> AsyncIterator[None]:
+        await transport.start()
+        yield
+        await transport.close()
+
+    app.cleanup_ctx.extend([storage_ctx, http_ctx, worker_ctx])
     setup_routes(app)
     return app

@@ -57,3 +57,27 @@ class User:
     disabled: bool
     locale: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteActor:
+    """What this instance keeps of a remote actor document (already validated)."""
+
+    actor_uri: str
+    username: str
+    domain: str
+    actor_type: str
+    display_name: str
+    note: str
+    inbox_uri: str
+    shared_inbox_uri: str | None
+    outbox_uri: str | None
+    followers_uri: str | None
+    following_uri: str | None
+    featured_uri: str | None
+    url: str | None
+    public_key_id: str
+    public_key_pem: str
+    locked: bool
+    bot: bool
+    discoverable: bool

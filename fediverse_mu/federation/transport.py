@@ -252,6 +252,14 @@ class Transport:
         )
         self._checking_resolver = checking
 
+    def clear_dns_cache(self) -> None:
+        """Forget cached name resolutions (aiohttp keeps them for 10 s), e.g. after a peer
+        moved; the next request resolves, and is checked, again."""
+        if self._session is not None:
+            connector = self._session.connector
+            if isinstance(connector, aiohttp.TCPConnector):
+                connector.clear_dns_cache()
+
     async def close(self) -> None:
         """Close the session and its connections; the transport can then be started again."""
         if self._session is None:

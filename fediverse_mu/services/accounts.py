@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fediverse_mu.activitypub import iri
-from fediverse_mu.domain import Account, Conflict, Invalid, Role, User
+from fediverse_mu.domain import Account, Conflict, Invalid, NotFound, RemoteActor, Role, User
 from fediverse_mu.services import passwords
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.keys import generate_key_pair
@@ -98,3 +98,47 @@ async def get_local_account(svc: Services, username: str) -> Account | None:
 async def count_statuses(svc: Services, account_id: int) -> int:
     """How many statuses an account has posted (not deleted)."""
     return await svc.storage.read(store.count_account_statuses, account_id)
+
+
+async def store_remote_actor(svc: Services, actor: RemoteActor, *, from_origin: bool) -> Account:
+    """Save a remote actor; its key is replaced only when fetched from its origin."""
+    now = datetime.fromtimestamp(svc.clock(), UTC)
+    return await svc.storage.write(store.upsert_remote_account, actor, now,
+                                   update_key=from_origin)
+
+
+async def get_account_by_uri(svc: Services, actor_uri: str) -> Account | None:
+    """Any known account by actor id."""
+    return await svc.storage.read(store.get_account_by_uri, actor_uri)
+
+
+async def get_account_by_key_id(svc: Services, key_id: str) -> Account | None:
+    """The remote account owning a public key id."""
+    return await svc.storage.read(store.get_account_by_key_id, key_id)
+
+
+async def get_remote_account(svc: Services, username: str, domain: str) -> Account | None:
+    """A known remote account by handle."""
+    return await svc.storage.read(store.get_remote_account, username, domain)
+
+
+async def get_private_key_pem(svc: Services, account_id: int) -> str:
+    """A local account's private key, for signing only."""
+    pem = await svc.storage.read(store.get_private_key_pem, account_id)
+    if pem is None:
+        raise NotFound("no private key for this account")
+    return pem
+
+
+async def instance_actor(svc: Services) -> Account:
+    """The instance actor that signs the server's own requests."""
+    account = await svc.storage.read(store.get_account_by_uri,
+                                     iri.instance_actor_uri(svc.config.base_url))
+    if account is None:
+        raise NotFound("the instance actor is missing (run fediverse-mu init)")
+    return account
+
+
+async def get_account(svc: Services, account_id: int) -> Account | None:
+    """Any account by local id."""
+    return await svc.storage.read(store.get_account_by_id, account_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from fediverse_mu.domain.accounts import Account, Role, User
+from fediverse_mu.domain.accounts import Account, RemoteActor, Role, User
 from fediverse_mu.storage.db import Database
 
 _ACCOUNT_COLUMNS = ("id, username, domain, actor_uri, actor_type, display_name, note, locked, "
@@ -162,3 +162,64 @@ def first_admin_email(db: Database) -> str | None:
     row = db.execute("SELECT email FROM users WHERE role = 'admin' AND disabled = 0"
                      " ORDER BY id LIMIT 1").fetchone()
     return None if row is None else str(row[0])
+
+
+def upsert_remote_account(db: Database, actor: RemoteActor, now: datetime, *,
+                          update_key: bool) -> Account:
+    """Store or refresh a remote actor. ``update_key`` is True only for a document fetched
+    from the actor's origin: an Update activity never swaps a key."""
+    row = db.execute(
+        "INSERT INTO accounts (username, domain, actor_uri, actor_type, display_name, note, url,"
+        " inbox_uri, shared_inbox_uri, outbox_uri, followers_uri, following_uri, featured_uri,"
+        " public_key_id, public_key_pem, locked, bot, discoverable, created_at, updated_at,"
+        " fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (actor_uri) DO UPDATE SET username = excluded.username,"
+        " actor_type = excluded.actor_type, display_name = excluded.display_name,"
+        " note = excluded.note, url = excluded.url, inbox_uri = excluded.inbox_uri,"
+        " shared_inbox_uri = excluded.shared_inbox_uri, outbox_uri = excluded.outbox_uri,"
+        " followers_uri = excluded.followers_uri, following_uri = excluded.following_uri,"
+        " featured_uri = excluded.featured_uri, locked = excluded.locked, bot = excluded.bot,"
+        " discoverable = excluded.discoverable, updated_at = excluded.updated_at,"
+        " public_key_id = CASE WHEN ? THEN excluded.public_key_id ELSE accounts.public_key_id"
+        " END, public_key_pem = CASE WHEN ? THEN excluded.public_key_pem"
+        " ELSE accounts.public_key_pem END, fetched_at = CASE WHEN ? THEN excluded.fetched_at"
+        f" ELSE accounts.fetched_at END WHERE accounts.domain IS NOT NULL"
+        f" RETURNING {_ACCOUNT_COLUMNS}",
+        [actor.username, actor.domain, actor.actor_uri, actor.actor_type, actor.display_name,
+         actor.note, actor.url, actor.inbox_uri, actor.shared_inbox_uri, actor.outbox_uri,
+         actor.followers_uri, actor.following_uri, actor.featured_uri, actor.public_key_id,
+         actor.public_key_pem, int(actor.locked), int(actor.bot), int(actor.discoverable),
+         now.isoformat(), now.isoformat(), now.isoformat(), int(update_key), int(update_key),
+         int(update_key)],
+    ).fetchone()
+    if row is None:
+        raise ValueError(f"{actor.actor_uri} is a local account")
+    return _account(row)
+
+
+def get_account_by_key_id(db: Database, key_id: str) -> Account | None:
+    """The remote account whose public key has this id."""
+    row = db.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE public_key_id = ?"
+                     " AND domain IS NOT NULL", [key_id]).fetchone()
+    return None if row is None else _account(row)
+
+
+def get_remote_account(db: Database, username: str, domain: str) -> Account | None:
+    """A known remote account by handle."""
+    row = db.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE lower(username) = lower(?)"
+                     " AND domain = ?", [username, domain]).fetchone()
+    return None if row is None else _account(row)
+
+
+def get_user_login(db: Database, identifier: str) -> tuple[User, str] | None:
+    """A local user and their password hash, by e-mail or username (case-insensitive): only
+    for checking a password at login. (E-mails hold an ``@``, usernames never do.)"""
+    columns = ", ".join(f"u.{c} AS {c}" for c in _USER_COLUMNS.split(", "))
+    row = db.execute(
+        f"SELECT {columns}, u.password_hash AS password_hash"
+        " FROM users u JOIN accounts a ON a.id = u.account_id"
+        " WHERE lower(u.email) = lower(?) OR (lower(a.username) = lower(?) AND a.domain IS NULL)"
+        " LIMIT 1",
+        [identifier, identifier],
+    ).fetchone()
+    return None if row is None else (_user(row), str(row["password_hash"]))

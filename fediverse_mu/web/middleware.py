@@ -25,8 +25,9 @@ _REASONS = {404: "Record not found", 405: "Method not allowed", 413: "Payload to
 
 
 def wants_json(request: web.Request) -> bool:
-    """True for paths whose errors are JSON."""
-    return request.path.startswith(_JSON_PREFIXES)
+    """True for paths whose errors are JSON (APIs, discovery, inboxes)."""
+    return request.path.startswith(_JSON_PREFIXES) or request.path.endswith("/inbox") or \
+        request.path == "/inbox"
 
 
 def _error(request: web.Request, status: int, message: str,

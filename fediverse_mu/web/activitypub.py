@@ -1,0 +1,132 @@
+"""ActivityPub endpoints: actor documents (with content negotiation: AS2 for servers, the HTML
+profile for browsers), the shared and personal inboxes, and actor collections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from fediverse_mu.activitypub.actors import render_actor
+from fediverse_mu.activitypub.vocab import AS2_CONTENT_TYPE, AS2_CONTEXT, wants_as2
+from fediverse_mu.appkeys import federation_key, services_key
+from fediverse_mu.domain import Account, NotFound
+from fediverse_mu.federation import inbox
+from fediverse_mu.services import accounts, following
+from fediverse_mu.web.pages import page
+
+PAGE_SIZE = 40
+
+
+def as2_response(document: dict[str, Any], status: int = 200) -> web.Response:
+    """An ActivityStreams JSON response."""
+    response = web.json_response(document, status=status, content_type=AS2_CONTENT_TYPE)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+async def _local_account(request: web.Request) -> Account:
+    account = await accounts.get_local_account(request.app[services_key],
+                                               request.match_info["username"])
+    if account is None or account.actor_type == "Application":
+        raise NotFound("no such account")
+    return account
+
+
+async def actor_get(request: web.Request) -> web.StreamResponse:
+    """A resident's actor document, or their HTML profile for a browser."""
+    account = await _local_account(request)
+    svc = request.app[services_key]
+    if wants_as2(request.headers.get("Accept", "")):
+        return as2_response(render_actor(account, base_url=svc.config.base_url,
+                                         icon_url=f"{svc.config.base_url}/static/avatar.png"))
+    raise web.HTTPFound(account.url or "/")
+
+
+async def profile_get(request: web.Request) -> web.StreamResponse:
+    """A resident's public HTML profile (``/@username``)."""
+    account = await _local_account(request)
+    svc = request.app[services_key]
+    if wants_as2(request.headers.get("Accept", "")):
+        raise web.HTTPFound(account.actor_uri)
+    followers = await following.follower_uris(svc, account)
+    return page(request, "profile.html", {"config": svc.config, "account": account,
+                                          "followers_count": len(followers)})
+
+
+async def instance_actor_get(request: web.Request) -> web.Response:
+    """The instance actor (always public, even in authorized-fetch mode)."""
+    svc = request.app[services_key]
+    account = await accounts.instance_actor(svc)
+    return as2_response(render_actor(account, base_url=svc.config.base_url))
+
+
+async def inbox_post(request: web.Request) -> web.Response:
+    """Shared or personal inbox: verify, persist, answer 202; the worker does the rest."""
+    svc = request.app[services_key]
+    if "username" in request.match_info:
+        await _local_account(request)
+    declared = request.content_length
+    if declared is not None and declared > inbox.MAX_BODY:
+        raise inbox.PayloadTooLarge("activity too large")
+    body = await request.content.read(inbox.MAX_BODY + 1)
+    await inbox.receive(request.app[federation_key], method=request.method,
+                        url=svc.config.base_url + request.path_qs, headers=request.headers,
+                        body=body)
+    return web.Response(status=202)
+
+
+def _collection(collection_id: str, items: list[str]) -> dict[str, Any]:
+    return {"@context": AS2_CONTEXT, "id": collection_id, "type": "OrderedCollection",
+            "totalItems": len(items), "orderedItems": items[:PAGE_SIZE]} if len(
+                items) <= PAGE_SIZE else {
+        "@context": AS2_CONTEXT, "id": collection_id, "type": "OrderedCollection",
+        "totalItems": len(items), "first": f"{collection_id}?page=1"}
+
+
+def _page(collection_id: str, items: list[str], number: int) -> dict[str, Any]:
+    start = (number - 1) * PAGE_SIZE
+    doc: dict[str, Any] = {
+        "@context": AS2_CONTEXT, "id": f"{collection_id}?page={number}",
+        "type": "OrderedCollectionPage", "partOf": collection_id, "totalItems": len(items),
+        "orderedItems": items[start:start + PAGE_SIZE]}
+    if start + PAGE_SIZE < len(items):
+        doc["next"] = f"{collection_id}?page={number + 1}"
+    if number > 1:
+        doc["prev"] = f"{collection_id}?page={number - 1}"
+    return doc
+
+
+async def _paged(request: web.Request, collection_id: str, items: list[str]) -> web.Response:
+    number = request.query.get("page")
+    if number is None:
+        return as2_response(_collection(collection_id, items))
+    if not number.isdigit() or int(number) < 1:
+        raise NotFound("no such page")
+    return as2_response(_page(collection_id, items, int(number)))
+
+
+async def followers_get(request: web.Request) -> web.Response:
+    """An actor's followers collection."""
+    account = await _local_account(request)
+    items = await following.follower_uris(request.app[services_key], account)
+    return await _paged(request, f"{account.actor_uri}/followers", items)
+
+
+async def following_get(request: web.Request) -> web.Response:
+    """An actor's following collection."""
+    account = await _local_account(request)
+    items = await following.following_uris(request.app[services_key], account)
+    return await _paged(request, f"{account.actor_uri}/following", items)
+
+
+async def outbox_get(request: web.Request) -> web.Response:
+    """An actor's outbox (public activities; posting arrives with the statuses work)."""
+    account = await _local_account(request)
+    return await _paged(request, f"{account.actor_uri}/outbox", [])
+
+
+async def featured_get(request: web.Request) -> web.Response:
+    """An actor's pinned posts."""
+    account = await _local_account(request)
+    return await _paged(request, f"{account.actor_uri}/collections/featured", [])

@@ -69,7 +69,15 @@ async def inbox_post(request: web.Request) -> web.Response:
     declared = request.content_length
     if declared is not None and declared > inbox.MAX_BODY:
         raise inbox.PayloadTooLarge("activity too large")
-    body = await request.content.read(inbox.MAX_BODY + 1)
+    chunks: list[bytes] = []
+    size = 0
+    while size <= inbox.MAX_BODY:  # read to EOF, but never more than the cap (+1 to detect it)
+        chunk = await request.content.read(inbox.MAX_BODY + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    body = b"".join(chunks)
     await inbox.receive(request.app[federation_key], method=request.method,
                         url=svc.config.base_url + request.path_qs, headers=request.headers,
                         body=body)

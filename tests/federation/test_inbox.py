@@ -61,6 +61,16 @@ async def test_a_signed_follow_is_stored_before_the_202(
     assert await following.follower_uris(a.svc, alice) == [bob.actor_uri]
 
 
+async def test_a_large_but_allowed_body_is_read_whole(
+        pair: tuple[Instance, Instance, Account, Account]) -> None:
+    a, b, alice, bob = pair
+    follow = json.loads(follow_body(bob.actor_uri, alice.actor_uri))
+    follow["padding"] = ["x" * 90_000] * 10  # ~900 KB: arrives in many chunks
+    status = await signed_post(b, bob, "http://a.test/inbox", json.dumps(follow).encode())
+    assert status == 202
+    assert await stored(a) == (1, 1)
+
+
 async def test_duplicates_are_processed_once(
         pair: tuple[Instance, Instance, Account, Account]) -> None:
     a, b, alice, bob = pair

@@ -84,14 +84,13 @@ def normalise_domain(value: str) -> str:
     return ascii_host if port is None else f"{ascii_host}:{port}"
 
 
-def host_of(domain: str) -> str:
-    """The host part of a normalised ``host[:port]``."""
+def _host_without_port(domain: str) -> str:
     return domain.rsplit(":", 1)[0] if ":" in domain else domain
 
 
 def is_dev_domain(domain: str) -> bool:
     """True for domains where dev flags are acceptable: localhost, *.localhost, *.test, loopback."""
-    host = host_of(domain)
+    host = _host_without_port(domain)
     if host == "localhost" or host.endswith((".localhost", ".test")):
         return True
     try:
@@ -373,10 +372,3 @@ def render_config_toml(config: Config) -> str:
         lines.extend(f"{name} = {_toml_value(getattr(config, name))}" for name in names)
         lines.append("")
     return "\n".join(lines)
-
-
-def with_overrides(config: Config, **values: Any) -> Config:
-    """A copy of ``config`` with some values replaced and re-validated."""
-    merged = {name: getattr(config, name) for name in _FIELD_NAMES}
-    merged.update(values)
-    return build_config(config.data_dir, merged)

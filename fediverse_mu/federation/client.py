@@ -9,8 +9,9 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -51,8 +52,6 @@ def _retry_after(response: Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        from email.utils import parsedate_to_datetime
-
         try:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
@@ -229,9 +228,3 @@ class Federation:
             raise RetryLater(f"{inbox} answered {status}", status=status,
                              retry_after=_retry_after(response))
         raise GiveUp(f"{inbox} answered {status}", status=status)
-
-
-def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of a URL."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"

@@ -27,6 +27,7 @@ from fediverse_mu.domain import Account, DomainError, GiveUp, Job, Unauthorized
 from fediverse_mu.federation import httpsig
 from fediverse_mu.federation.client import Federation, FetchError
 from fediverse_mu.services import accounts, following
+from fediverse_mu.services.jobs import announce_jobs
 from fediverse_mu.storage import inbox as inbox_store
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ async def receive(fed: Federation, *, method: str, url: str, headers: Mapping[st
         activity_type=activity_type(raw), actor_uri=actor, raw=raw,
         now=datetime.fromtimestamp(now, UTC), now_ts=now)
     if stored is not None:
-        fed.svc.events.publish("job.queued")
+        announce_jobs(fed.svc)
     return stored is not None
 
 

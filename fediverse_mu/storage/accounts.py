@@ -152,11 +152,6 @@ def count_account_statuses(db: Database, account_id: int) -> int:
         [account_id]).fetchone()[0])
 
 
-def touch_user(db: Database, user_id: int, seen_at: datetime) -> None:
-    """Record that a user was active (for NodeInfo's active-user counts)."""
-    db.execute("UPDATE users SET last_seen_at = ? WHERE id = ?", [seen_at.isoformat(), user_id])
-
-
 def first_admin_email(db: Database) -> str | None:
     """The e-mail of the oldest enabled admin, if any."""
     row = db.execute("SELECT email FROM users WHERE role = 'admin' AND disabled = 0"

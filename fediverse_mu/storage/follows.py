@@ -68,21 +68,3 @@ def list_following_uris(db: Database, follower_id: int) -> list[str]:
     return [r[0] for r in db.execute(
         "SELECT a.actor_uri FROM follows f JOIN accounts a ON a.id = f.followee_id"
         " WHERE f.follower_id = ? AND f.state = 'accepted' ORDER BY f.id", [follower_id])]
-
-
-def list_follower_inboxes(db: Database, followee_id: int) -> list[str]:
-    """One inbox per remote server among accepted followers (shared inbox when known)."""
-    return [r[0] for r in db.execute(
-        "SELECT DISTINCT coalesce(a.shared_inbox_uri, a.inbox_uri) FROM follows f"
-        " JOIN accounts a ON a.id = f.follower_id WHERE f.followee_id = ?"
-        " AND f.state = 'accepted' AND a.domain IS NOT NULL"
-        " AND coalesce(a.shared_inbox_uri, a.inbox_uri) IS NOT NULL", [followee_id])]
-
-
-def count_follows(db: Database, account_id: int) -> tuple[int, int]:
-    """(followers, following) counts of accepted follows."""
-    row = db.execute(
-        "SELECT (SELECT count(*) FROM follows WHERE followee_id = ? AND state = 'accepted'),"
-        " (SELECT count(*) FROM follows WHERE follower_id = ? AND state = 'accepted')",
-        [account_id, account_id]).fetchone()
-    return int(row[0]), int(row[1])

@@ -41,12 +41,6 @@ def mark_inbox_item(db: Database, item_id: int, now: datetime, error: str | None
                [now.isoformat(), error, item_id])
 
 
-def inbox_activity_seen(db: Database, activity_id: str) -> bool:
-    """True when an activity with this id was already accepted."""
-    return db.execute("SELECT 1 FROM inbox_items WHERE activity_id = ?",
-                      [activity_id]).fetchone() is not None
-
-
 def count_inbox_items(db: Database) -> int:
     """How many activities were ever accepted."""
     return int(db.execute("SELECT count(*) FROM inbox_items").fetchone()[0])

@@ -85,11 +85,13 @@ async def inbox_post(request: web.Request) -> web.Response:
 
 
 def _collection(collection_id: str, items: list[str]) -> dict[str, Any]:
-    return {"@context": AS2_CONTEXT, "id": collection_id, "type": "OrderedCollection",
-            "totalItems": len(items), "orderedItems": items[:PAGE_SIZE]} if len(
-                items) <= PAGE_SIZE else {
-        "@context": AS2_CONTEXT, "id": collection_id, "type": "OrderedCollection",
-        "totalItems": len(items), "first": f"{collection_id}?page=1"}
+    doc: dict[str, Any] = {"@context": AS2_CONTEXT, "id": collection_id,
+                           "type": "OrderedCollection", "totalItems": len(items)}
+    if len(items) <= PAGE_SIZE:
+        doc["orderedItems"] = items
+    else:
+        doc["first"] = f"{collection_id}?page=1"
+    return doc
 
 
 def _page(collection_id: str, items: list[str], number: int) -> dict[str, Any]:

@@ -3,6 +3,7 @@ worker and the web faces into one aiohttp application."""
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -24,12 +25,14 @@ from fediverse_mu.services.context import Services
 from fediverse_mu.services.delivery import DELIVER_JOB
 from fediverse_mu.storage import Storage
 from fediverse_mu.storage.inbox import INBOX_JOB
+from fediverse_mu.web.mastodon.streaming import setup_streaming
 from fediverse_mu.web.middleware import (
     cors_middleware,
     error_middleware,
     security_headers_middleware,
 )
 from fediverse_mu.web.routes import setup_routes
+from fediverse_mu.web.secure_fetch import secure_fetch_middleware
 from fediverse_mu.worker import Handler, Worker
 
 MAX_REQUEST_BYTES = 40 * 1024 * 1024  # media uploads; the inbox enforces its own 1 MiB cap
@@ -47,10 +50,13 @@ def job_handlers(app: web.Application) -> dict[str, Handler]:
 
 def create_app(config: Config, *, resolver: AbstractResolver | None = None,
                start_worker: bool = True, clock: Callable[[], float] = time.time,
-               storage_readers: int = 2) -> web.Application:
-    """Build the application; the database opens on startup and closes on cleanup."""
+               storage_readers: int = 2,
+               ssl_context: ssl.SSLContext | None = None) -> web.Application:
+    """Build the application; the database opens on startup and closes on cleanup.
+    ``ssl_context`` replaces the system trust store for outgoing HTTPS (tests: a local CA)."""
     app = web.Application(
-        middlewares=[security_headers_middleware, cors_middleware, error_middleware],
+        middlewares=[security_headers_middleware, cors_middleware, error_middleware,
+                     secure_fetch_middleware],
         client_max_size=MAX_REQUEST_BYTES,
     )
     app[config_key] = config
@@ -63,7 +69,7 @@ def create_app(config: Config, *, resolver: AbstractResolver | None = None,
     transport = Transport(
         allow_http=config.dev_allow_http, allow_private=config.dev_allow_private_addresses,
         resolver=resolver, user_agent=f"fediverse-mu/{__version__} (+{config.base_url})",
-        own_hosts=frozenset({config.domain}))
+        own_hosts=frozenset({config.domain}), ssl_context=ssl_context)
     app[federation_key] = Federation(svc, transport)
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(templates_dir()),
                          autoescape=True)
@@ -87,4 +93,5 @@ def create_app(config: Config, *, resolver: AbstractResolver | None = None,
 
     app.cleanup_ctx.extend([storage_ctx, http_ctx, worker_ctx])
     setup_routes(app)
+    setup_streaming(app)  # the live-stream hub: started with the app
     return app

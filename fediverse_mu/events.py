@@ -14,6 +14,12 @@ log = logging.getLogger(__name__)
 Listener = Callable[[str, Any], None]
 
 JOB_QUEUED = "job.queued"
+# Payload: a ``StatusEvent``-like dict: status_id, account_id, home (local account ids whose
+# home feed got it), public, local, local_only, tags.
+STATUS_CREATED = "status.created"
+STATUS_UPDATED = "status.updated"  # same payload
+STATUS_DELETED = "status.deleted"  # payload: {"status_ids": [...], "account_id": ...}
+NOTIFICATION = "notification"  # payload: {"notification_id": ..., "account_id": ...}
 
 
 class EventBus:

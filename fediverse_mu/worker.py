@@ -14,7 +14,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from fediverse_mu.domain.jobs import GiveUp, Job, RetryLater
+from fediverse_mu.coalesce import Coalesced
+from fediverse_mu.domain.jobs import GiveUp, Job, Postpone, RetryLater
 from fediverse_mu.storage import Storage
 from fediverse_mu.storage import jobs as job_store
 
@@ -22,7 +23,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Job], Awaitable[int | None]]
 """A job handler returns an optional status (e.g. the HTTP status of a delivery) or raises
-:class:`RetryLater` / :class:`GiveUp`; any other exception is retried like RetryLater."""
+:class:`RetryLater` / :class:`GiveUp` / :class:`Postpone` (not counted as an attempt); any
+other exception is retried like RetryLater."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ class Worker:
         self._loop_task: asyncio.Task[None] | None = None
         self._inflight: dict[asyncio.Task[None], Job] = {}
         self._last_cleanup = 0.0
+        # Finished jobs are recorded together (one transaction for those done meanwhile).
+        self._record_done: Coalesced[tuple[int, str, int | None], bool] = Coalesced(
+            self._complete_many, self._complete_one)
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -120,6 +125,10 @@ class Worker:
     async def _loop(self) -> None:
         while not self._stopping:
             free = self.concurrency - len(self._inflight)
+            if free <= 0:  # every slot busy: wait for one to free up (no polling meanwhile)
+                self._wake.clear()
+                await self._wake.wait()
+                continue
             claimed: list[Job] = []
             if free > 0:
                 try:
@@ -139,6 +148,14 @@ class Worker:
             timeout = await self._idle_wait()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+
+    async def _complete_many(self, done: list[tuple[int, str, int | None]]) -> list[bool]:
+        return await self.storage.write(job_store.complete_jobs, done, now=self.clock())
+
+    async def _complete_one(self, done: tuple[int, str, int | None]) -> bool:
+        job_id, token, status = done
+        return await self.storage.write(job_store.complete_job, job_id, token=token,
+                                        now=self.clock(), status=status)
 
     async def _idle_wait(self) -> float:
         try:
@@ -179,6 +196,10 @@ class Worker:
             log.warning("job %s (%s) gave up: %s", job.id, job.kind, exc.reason)
             await self.storage.write(job_store.kill_job, job.id, token=token, now=self.clock(),
                                      status=exc.status, error=exc.reason)
+        except Postpone as exc:
+            now = self.clock()
+            await self.storage.write(job_store.postpone_job, job.id, token=token, now=now,
+                                     run_at=now + max(exc.delay, 0.0), reason=exc.reason)
         except RetryLater as exc:
             await self._retry(job, token, exc.status, exc.reason, exc.retry_after)
         except TimeoutError:
@@ -187,8 +208,7 @@ class Worker:
             log.exception("job %s (%s) failed unexpectedly", job.id, job.kind)
             await self._retry(job, token, None, f"{type(exc).__name__}: {exc}", None)
         else:
-            await self.storage.write(job_store.complete_job, job.id, token=token,
-                                     now=self.clock(), status=status)
+            await self._record_done((job.id, token, status))
 
     async def _retry(self, job: Job, token: str, status: int | None, reason: str,
                      retry_after: float | None) -> None:

@@ -179,3 +179,32 @@ def assert_schema(openapi: dict[str, Any]) -> Iterator[Callable[[Any, str], None
         assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
 
     yield check
+
+
+@dataclass
+class RealServer:
+    """An instance listening on a real loopback socket (for client libraries in threads)."""
+
+    base_url: str
+    app: web.Application
+
+    @property
+    def svc(self) -> Services:
+        return self.app[services_key]
+
+
+@pytest.fixture
+async def real_server(tmp_path: Path) -> AsyncIterator[RealServer]:
+    """One instance on ``127.0.0.1:<port>``, its domain carrying the port, as in dev setups."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = init_instance(tmp_path / "real", f"127.0.0.1:{port}")
+    application = create_app(config, start_worker=False)
+    runner = web.AppRunner(application)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    try:
+        yield RealServer(f"http://127.0.0.1:{port}", application)
+    finally:
+        await runner.cleanup()

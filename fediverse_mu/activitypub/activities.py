@@ -32,3 +32,17 @@ def build_undo(actor: str, activity: RawObject) -> RawObject:
     """Undo one of our activities (embedded)."""
     return {"@context": ACTIVITY_CONTEXT, "id": new_activity_id(actor, "Undo"), "type": "Undo",
             "actor": actor, "object": {k: v for k, v in activity.items() if k != "@context"}}
+
+
+def build_block(block_id: str, actor: str, target: str) -> RawObject:
+    """Block ``target`` (Mastodon hides the blocker's posts and drops follows both ways)."""
+    return {"@context": ACTIVITY_CONTEXT, "id": block_id, "type": "Block", "actor": actor,
+            "object": target}
+
+
+def build_update(actor: str, obj: RawObject, *, to: list[str]) -> RawObject:
+    """Update one of our objects (embedded, e.g. our actor after a profile change); the
+    object's own ``@context`` becomes the activity's."""
+    return {"@context": obj.get("@context", ACTIVITY_CONTEXT),
+            "id": new_activity_id(actor, "Update"), "type": "Update", "actor": actor, "to": to,
+            "object": {k: v for k, v in obj.items() if k != "@context"}}

@@ -12,6 +12,7 @@ from fediverse_mu.domain.errors import (
 )
 from fediverse_mu.domain.follows import Follow, FollowState
 from fediverse_mu.domain.jobs import GiveUp, Job, JobState, RetryLater
+from fediverse_mu.domain.media import Media, MediaType, RemoteMedia
 from fediverse_mu.domain.oauth import (
     OOB_REDIRECT_URI,
     SCOPES,
@@ -36,11 +37,14 @@ __all__ = [
     "Invalid",
     "Job",
     "JobState",
+    "Media",
+    "MediaType",
     "NotFound",
     "OAuthApp",
     "OAuthError",
     "RateLimited",
     "RemoteActor",
+    "RemoteMedia",
     "RetryLater",
     "Role",
     "Token",

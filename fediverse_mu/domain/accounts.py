@@ -34,6 +34,7 @@ class Account:
     inbox_uri: str | None = None
     shared_inbox_uri: str | None = None
     public_key_pem: str | None = None
+    followers_uri: str | None = None
 
     @property
     def is_local(self) -> bool:

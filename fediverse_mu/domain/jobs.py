@@ -50,3 +50,12 @@ class GiveUp(Exception):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+
+
+class Postpone(RetryLater):
+    """Not now, and not a failure: run again in ``delay`` seconds without counting an attempt
+    (e.g. a delivery held back by its host's circuit breaker, which never touched the host)."""
+
+    def __init__(self, reason: str, *, delay: float) -> None:
+        super().__init__(reason, retry_after=delay)
+        self.delay = delay

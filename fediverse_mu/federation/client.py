@@ -1,7 +1,13 @@
 """Talking to other servers as this instance: signed GETs of remote documents (checked: AS2
 content type, the document's id is the URL it came from), WebFinger, remote actors and their
 keys (cached, refetched from their origin at most once a minute per host), and the delivery
-job that signs and POSTs our activities to remote inboxes."""
+job that signs and POSTs our activities to remote inboxes.
+
+Signed requests "double-knock": they are signed draft-cavage (what Mastodon emits) unless the
+host is known to want RFC 9421; a 401 gets one retry with the other scheme, and the scheme that
+got through is remembered per host (``peers`` table). Deliveries go through the host's circuit
+breaker and a per-host concurrency limit (federation/peers.py); see docs/development.md,
+"Delivery"."""
 
 from __future__ import annotations
 
@@ -20,7 +26,9 @@ from fediverse_mu.activitypub.actors import parse_actor
 from fediverse_mu.activitypub.validate import InvalidActivity, host_of, load_json
 from fediverse_mu.activitypub.vocab import ACCEPT_AS2, AS2_CONTENT_TYPE, is_as2_media_type
 from fediverse_mu.domain import Account, GiveUp, Job, NotFound, RetryLater
+from fediverse_mu.domain.peers import SignatureScheme
 from fediverse_mu.federation import httpsig
+from fediverse_mu.federation.peers import MAX_IN_FLIGHT_PER_HOST, PeerTracker
 from fediverse_mu.federation.transport import (
     ForbiddenAddress,
     InvalidURL,
@@ -38,7 +46,9 @@ log = logging.getLogger(__name__)
 RawObject = dict[str, Any]
 KEY_REFETCH_INTERVAL = 60.0  # seconds between forced key refetches for one host
 ACTOR_REFRESH_AFTER = 24 * 3600.0
-_RETRYABLE = frozenset({408, 429})
+DEFAULT_SCHEME: SignatureScheme = "cavage"
+_OTHER_SCHEME: dict[SignatureScheme, SignatureScheme] = {"cavage": "rfc9421",
+                                                         "rfc9421": "cavage"}
 
 
 class FetchError(Exception):
@@ -62,9 +72,11 @@ class Federation:
     """This instance's outgoing side: fetches, key lookups and deliveries."""
 
     def __init__(self, svc: Services, transport: Transport,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, *,
+                 max_in_flight_per_host: int = MAX_IN_FLIGHT_PER_HOST) -> None:
         self.svc = svc
         self.transport = transport
+        self.peers = PeerTracker(svc, max_in_flight=max_in_flight_per_host)
         self._clock = clock
         self._private_keys: dict[int, RSAPrivateKey] = {}
         self._last_key_refetch: dict[str, float] = {}
@@ -81,17 +93,44 @@ class Federation:
             key = self._private_keys[account.id] = loaded
         return key
 
-    async def signer(self, account: Account) -> SignCallback:
-        """A transport ``sign`` callback signing as ``account`` (draft-cavage, like Mastodon)."""
+    async def signer(self, account: Account,
+                     scheme: SignatureScheme = DEFAULT_SCHEME) -> SignCallback:
+        """A transport ``sign`` callback signing as ``account`` (draft-cavage by default, like
+        Mastodon; or RFC 9421)."""
         key = await self._private_key(account)
         key_id = f"{account.actor_uri}#main-key"
+        sign_with = httpsig.sign_rfc9421 if scheme == "rfc9421" else httpsig.sign_cavage
 
         def sign(method: str, url: str, headers: dict[str, str],
                  body: bytes | None) -> dict[str, str]:
-            return httpsig.sign_cavage(method, url, headers, body, key_id=key_id,
-                                       private_key=key)
+            return sign_with(method, url, headers, body, key_id=key_id, private_key=key)
 
         return sign
+
+    async def signed_request(self, method: str, url: str, *, account: Account,
+                             headers: dict[str, str], body: bytes | None = None) -> Response:
+        """Send a request signed as ``account`` with the scheme its host accepts; on a 401,
+        knock once more with the other scheme and remember it if it gets through."""
+        host = _host(url)
+        known = await self.peers.signature_scheme(host) if host else None
+        first = known or DEFAULT_SCHEME
+        response = await self.transport.request(method, url, headers=headers, body=body,
+                                                sign=await self.signer(account, first))
+        if host is None:
+            return response
+        if response.status != 401:
+            if known is None and 200 <= response.status < 300:
+                await self.peers.remember_scheme(host, first)
+            return response
+        # RFC 9421 servers may refuse draft-cavage (and the reverse): "double-knocking", as
+        # described in https://swicg.github.io/activitypub-http-signature/ (SWICG report).
+        other = _OTHER_SCHEME[first]
+        retry = await self.transport.request(method, url, headers=headers, body=body,
+                                             sign=await self.signer(account, other))
+        if retry.status != 401 and retry.status < 500:
+            log.info("%s accepts %s signatures, not %s", host, other, first)
+            await self.peers.remember_scheme(host, other)
+        return retry
 
     # -- fetching ---------------------------------------------------------------------------------
 
@@ -99,10 +138,13 @@ class Federation:
         """GET an AS2 document, signed by ``signer`` (the instance actor by default)."""
         account = signer or await accounts.instance_actor(self.svc)
         try:
-            response = await self.transport.get(url, headers={"Accept": ACCEPT_AS2},
-                                                sign=await self.signer(account))
+            response = await self.signed_request("GET", url, account=account,
+                                                 headers={"Accept": ACCEPT_AS2})
         except TransportError as exc:
             raise FetchError(f"cannot fetch {url}: {exc}") from exc
+        host = _host(url)
+        if host is not None and response.status < 500:
+            await self.peers.answered(host)  # alive: an unavailable host is available again
         if response.status != 200:
             raise FetchError(f"{url} answered {response.status}")
         if not is_as2_media_type(response.headers.get("Content-Type", "")):
@@ -207,24 +249,51 @@ class Federation:
     # -- delivery ---------------------------------------------------------------------------------
 
     async def deliver(self, job: Job) -> int:
-        """Job handler: sign and POST one activity to one inbox."""
+        """Job handler: sign and POST one activity to one inbox, through the host's circuit
+        breaker and concurrency limit."""
         inbox = str(job.payload["inbox"])
+        host = _host(inbox)
+        if host is None:
+            raise GiveUp(f"refused destination {inbox!r}")
         account = await accounts.get_account(self.svc, int(job.payload["signer"]))
         if account is None or not account.is_local:
             raise GiveUp(f"the signing account {job.payload['signer']} is gone")
         body = json.dumps(job.payload["activity"], separators=(",", ":")).encode()
+        async with self.peers.slot(host):
+            probe = await self.peers.admit(host)  # may Postpone (circuit open) or GiveUp
+            try:
+                return await self._post(host, inbox, account, body)
+            finally:
+                if probe:
+                    self.peers.probe_done(host)
+
+    async def _post(self, host: str, inbox: str, account: Account, body: bytes) -> int:
         try:
-            response = await self.transport.post(
-                inbox, body, headers={"Content-Type": AS2_CONTENT_TYPE, "Accept": ACCEPT_AS2},
-                sign=await self.signer(account))
+            response = await self.signed_request(
+                "POST", inbox, account=account, body=body,
+                headers={"Content-Type": AS2_CONTENT_TYPE, "Accept": ACCEPT_AS2})
         except (InvalidURL, OwnHost, ForbiddenAddress) as exc:
             raise GiveUp(f"refused destination: {exc}") from exc
         except TransportError as exc:
+            await self.peers.failed(host)
             raise RetryLater(f"{type(exc).__name__}: {exc}") from exc
         status = response.status
+        if status >= 500 or status == 408:
+            await self.peers.failed(host)
+            raise RetryLater(f"{inbox} answered {status}", status=status,
+                             retry_after=_retry_after(response))
+        await self.peers.answered(host)  # any other answer: the host is up
         if 200 <= status < 300:
             return status
-        if status >= 500 or status in _RETRYABLE:
+        if status == 429:
             raise RetryLater(f"{inbox} answered {status}", status=status,
                              retry_after=_retry_after(response))
         raise GiveUp(f"{inbox} answered {status}", status=status)
+
+
+def _host(url: str) -> str | None:
+    """The ``host[:port]`` of an http(s) URL, None when it has none worth tracking."""
+    try:
+        return host_of(url)
+    except InvalidActivity:
+        return None

@@ -503,13 +503,19 @@ def _check_expires(expires: int, now_ts: float) -> None:
         raise SignatureError("signature has expired")
 
 
-def _check_date(value: str, now_ts: float) -> datetime:
+@lru_cache(maxsize=256)  # every request signed in the same second has the same Date
+def _parse_date(value: str) -> datetime:
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (ValueError, TypeError, IndexError, OverflowError):
         raise SignatureError(f"unreadable Date header {value!r}") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
+    return when
+
+
+def _check_date(value: str, now_ts: float) -> datetime:
+    when = _parse_date(value)
     timestamp = when.timestamp()
     if timestamp < now_ts - _AGE_S:
         raise SignatureError(f"Date {value!r} is more than {MAX_SIGNATURE_AGE} old")

@@ -6,11 +6,14 @@ worker: the one dispatch point from activity types to services."""
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from fediverse_mu.activitypub.actors import parse_actor
+from fediverse_mu.activitypub.notes import NOTE_TYPES
 from fediverse_mu.activitypub.validate import (
     ACTOR_TYPES,
     InvalidActivity,
@@ -23,11 +26,14 @@ from fediverse_mu.activitypub.validate import (
     validate_activity,
 )
 from fediverse_mu.activitypub.vocab import is_as2_media_type
+from fediverse_mu.coalesce import Coalesced
 from fediverse_mu.domain import Account, DomainError, GiveUp, Job, Unauthorized
-from fediverse_mu.federation import httpsig
+from fediverse_mu.federation import httpsig, objects
 from fediverse_mu.federation.client import Federation, FetchError
-from fediverse_mu.services import accounts, following
+from fediverse_mu.services import accounts, following, posting, relationships
 from fediverse_mu.services.jobs import announce_jobs
+from fediverse_mu.storage import Database
+from fediverse_mu.storage import accounts as account_store
 from fediverse_mu.storage import inbox as inbox_store
 
 log = logging.getLogger(__name__)
@@ -75,14 +81,54 @@ def _distrust_foreign_objects(raw: RawObject, actor: str) -> RawObject:
     return raw
 
 
-async def _verified_signer(fed: Federation, method: str, url: str,
-                           headers: Mapping[str, str], body: bytes) -> Account:
+def _accounts_by_key_id(db: Database, key_ids: list[str]) -> list[Account | None]:
+    return [account_store.get_account_by_key_id(db, key_id) for key_id in key_ids]
+
+
+@dataclass
+class _Batching:
+    known_key_owner: Coalesced[str, Account | None]
+    store_item: Coalesced[dict[str, Any], int | None]
+
+
+_batching: weakref.WeakKeyDictionary[Federation, _Batching] = weakref.WeakKeyDictionary()
+
+
+def _batched(fed: Federation) -> _Batching:
+    """The coalesced storage calls of the inbox, one set per instance."""
+    found = _batching.get(fed)
+    if found is None:
+        storage = fed.svc.storage
+
+        async def owners(key_ids: list[str]) -> list[Account | None]:
+            return await storage.read(_accounts_by_key_id, key_ids)
+
+        async def owner(key_id: str) -> Account | None:
+            return await storage.read(account_store.get_account_by_key_id, key_id)
+
+        async def put_many(items: list[dict[str, Any]]) -> list[int | None]:
+            return await storage.write(inbox_store.put_inbox_items_if_new, items)
+
+        async def put_one(item: dict[str, Any]) -> int | None:
+            return await storage.write(inbox_store.put_inbox_item_if_new, **item)
+
+        found = _batching[fed] = _Batching(Coalesced(owners, owner),
+                                           Coalesced(put_many, put_one))
+    return found
+
+
+async def verified_signer(fed: Federation, method: str, url: str,
+                          headers: Mapping[str, str], body: bytes) -> Account:
+    """The account whose key signed this request (cavage or RFC 9421), its key fetched or
+    refetched from its origin; raises Unauthorized. Used by the inbox and authorized fetch."""
     try:
         parsed = httpsig.parse_signature(method, url, headers, body)
     except httpsig.SignatureError as exc:
         raise Unauthorized(f"bad signature: {exc.reason}") from exc
     try:
-        signer = await fed.key_owner(parsed.key_id)
+        # The usual case, a key already known, is one coalesced read; else fetch it.
+        signer = await _batched(fed).known_key_owner(parsed.key_id) or \
+            await fed.key_owner(parsed.key_id)
     except (FetchError, InvalidActivity) as exc:
         raise Unauthorized(f"cannot fetch the signing key: {exc}") from exc
     if signer is None or signer.public_key_pem is None:
@@ -122,18 +168,20 @@ async def receive(fed: Federation, *, method: str, url: str, headers: Mapping[st
         raise BadActivity(exc.reason) from exc
     if _is_self_delete(raw) and await accounts.get_account_by_uri(fed.svc, actor) is None:
         return False  # an unknown actor's goodbye: nothing to do, nothing to fetch (Mastodon)
-    signer = await _verified_signer(fed, method, url, headers, body)
+    signer = await verified_signer(fed, method, url, headers, body)
     if host_of(signer.actor_uri) != host_of(actor):
         raise Unauthorized(f"signed by {signer.actor_uri}, claims to be from {actor}")
+    # It wrote to us, so it is up: an unavailable host is available again, and the deliveries
+    # postponed by its circuit breaker are due now.
+    await fed.peers.answered(host_of(actor))
     try:
         raw = _distrust_foreign_objects(raw, actor)
     except InvalidActivity as exc:
         raise BadActivity(exc.reason) from exc
     now = fed.svc.clock()
-    stored = await fed.svc.storage.write(
-        inbox_store.put_inbox_item_if_new, activity_id=str(raw["id"]),
-        activity_type=activity_type(raw), actor_uri=actor, raw=raw,
-        now=datetime.fromtimestamp(now, UTC), now_ts=now)
+    stored = await _batched(fed).store_item(  # group commit: stored before the 202
+        {"activity_id": str(raw["id"]), "activity_type": activity_type(raw), "actor_uri": actor,
+         "raw": raw, "now": datetime.fromtimestamp(now, UTC), "now_ts": now})
     if stored is not None:
         announce_jobs(fed.svc)
     return stored is not None
@@ -181,11 +229,40 @@ async def _dispatch(fed: Federation, actor: Account, raw: RawObject) -> str | No
             follow_uri = object_id(raw)
             if follow_uri is None or not await following.receive_reject(svc, actor, follow_uri):
                 return "reject of an unknown follow"
-        case ("Undo", "Follow" | None):
+        case ("Undo", "Follow"):
             follow_uri = object_id(raw)
             if follow_uri is None or not await following.receive_undo_follow(
                     svc, actor, follow_uri):
                 return "undo of an unknown follow"
+        case ("Block", _):
+            target = await _local_target(fed, object_id(raw))
+            if target is None:
+                return "block of an unknown local account"
+            await relationships.receive_block(svc, actor, target, raw)
+        case ("Undo", "Block"):
+            block_uri = object_id(raw)
+            if block_uri is None or not await relationships.receive_undo_block(
+                    svc, actor, block_uri):
+                return "undo of an unknown block"
+        case ("Undo", None):  # a bare id: whichever of our records it names
+            follow_uri = object_id(raw)
+            if follow_uri is None or not await following.receive_undo_follow(
+                    svc, actor, follow_uri):
+                return await objects.on_undo(fed, actor, raw, None)
+        case ("Undo", "Like" | "Announce" as kind):
+            return await objects.on_undo(fed, actor, raw, kind)
+        case ("Create", kind) if kind is None or kind in NOTE_TYPES:
+            return await objects.on_create(fed, actor, raw)
+        case ("Update", kind) if kind in NOTE_TYPES:
+            return await objects.on_update_note(fed, actor, raw)
+        case ("Delete", _) if object_id(raw) != actor.actor_uri:
+            return await objects.on_delete(fed, actor, object_id(raw))
+        case ("Delete", _):  # the actor deleted itself
+            await posting.receive_actor_delete(svc, actor)
+        case ("Announce", _):
+            return await objects.on_announce(fed, actor, raw)
+        case ("Like", _):
+            return await objects.on_like(fed, actor, raw)
         case ("Update", kind) if kind in ACTOR_TYPES:
             obj = raw["object"]
             if obj.get("id") != actor.actor_uri:

@@ -1,6 +1,7 @@
 """Following: local residents following accounts anywhere, and remote actors following local
-residents (with manual approval for locked accounts). Every change and the activities it
-sends are written in one transaction."""
+residents (with manual approval for locked accounts: requests are authorized or rejected), the
+paged lists of followers, followings and requests, and severing follows when one account
+blocks another. Every change and the activities it sends are written in one transaction."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from fediverse_mu.activitypub.activities import (
     build_undo,
     new_activity_id,
 )
-from fediverse_mu.domain import Account, Follow, FollowState, Invalid, NotFound
+from fediverse_mu.domain import Account, Follow, FollowState, Forbidden, Invalid, NotFound
+from fediverse_mu.domain.pagination import Page
+from fediverse_mu.services import notifications
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.delivery import queue_deliveries
 from fediverse_mu.services.jobs import announce_jobs
 from fediverse_mu.storage import Database
 from fediverse_mu.storage import follows as store
+from fediverse_mu.storage import relationships as rel_store
 
 
 def _inbox(account: Account) -> str:
@@ -33,30 +37,43 @@ def _now(svc: Services) -> datetime:
 
 
 def _follow(db: Database, follower: Account, target: Account, now: datetime,
-            now_ts: float) -> Follow:
+            now_ts: float, reblogs: bool | None, notify: bool | None,
+            notified: list[tuple[int, int]]) -> Follow:
+    # Mastodon's FollowService: no follow where either side blocks the other.
+    if rel_store.blocks_between(db, follower.id, target.id):
+        raise Forbidden("This action is not allowed")
     existing = store.get_follow(db, follower.id, target.id)
     if existing is not None:
+        rel_store.set_follow_options(db, existing.id, show_reblogs=reblogs, notify=notify)
         return existing
     uri = new_activity_id(follower.actor_uri, "Follow")
     if target.is_local:
         state = FollowState.PENDING if target.locked else FollowState.ACCEPTED
-        return store.put_follow(db, follower_id=follower.id, followee_id=target.id,
-                                state=state, uri=uri, now=now)
-    follow = store.put_follow(db, follower_id=follower.id, followee_id=target.id,
-                              state=FollowState.PENDING, uri=uri, now=now)
-    queue_deliveries(db, build_follow(uri, follower.actor_uri, target.actor_uri),
-                     [_inbox(target)], signer_id=follower.id, now=now_ts)
+        follow = store.put_follow(db, follower_id=follower.id, followee_id=target.id,
+                                  state=state, uri=uri, now=now)
+        notified += notifications.notify_follow(db, follow, target, now)
+    else:
+        follow = store.put_follow(db, follower_id=follower.id, followee_id=target.id,
+                                  state=FollowState.PENDING, uri=uri, now=now)
+        queue_deliveries(db, build_follow(uri, follower.actor_uri, target.actor_uri),
+                         [_inbox(target)], signer_id=follower.id, now=now_ts)
+    rel_store.set_follow_options(db, follow.id, show_reblogs=reblogs, notify=notify)
     return follow
 
 
-async def follow(svc: Services, follower: Account, target: Account) -> Follow:
-    """``follower`` (local) follows ``target``; remote targets get a Follow activity."""
+async def follow(svc: Services, follower: Account, target: Account, *,
+                 reblogs: bool | None = None, notify: bool | None = None) -> Follow:
+    """``follower`` (local) follows ``target``; remote targets get a Follow activity.
+    ``reblogs``/``notify`` set the follow's options (kept as they are when None)."""
     if not follower.is_local:
         raise Invalid("only local accounts can follow from here")
     if follower.id == target.id:
         raise Invalid("an account cannot follow itself")
-    result = await svc.storage.write(_follow, follower, target, _now(svc), svc.clock())
+    notified: list[tuple[int, int]] = []
+    result = await svc.storage.write(_follow, follower, target, _now(svc), svc.clock(),
+                                     reblogs, notify, notified)
     announce_jobs(svc)
+    notifications.publish(svc, notified)
     return result
 
 
@@ -80,10 +97,19 @@ async def unfollow(svc: Services, follower: Account, target: Account) -> bool:
 
 
 def _receive_follow(db: Database, actor: Account, target: Account, raw: dict[str, Any],
-                    now: datetime, now_ts: float) -> Follow:
+                    now: datetime, now_ts: float,
+                    notified: list[tuple[int, int]]) -> Follow | None:
+    if rel_store.get_block(db, target.id, actor.id) is not None:
+        # Mastodon answers a blocked account's Follow with a Reject and keeps nothing.
+        queue_deliveries(db, build_response("Reject", target.actor_uri, raw), [_inbox(actor)],
+                         signer_id=target.id, now=now_ts)
+        return None
     state = FollowState.PENDING if target.locked else FollowState.ACCEPTED
+    known = store.get_follow(db, actor.id, target.id) is not None  # a repeated Follow
     follow = store.put_follow(db, follower_id=actor.id, followee_id=target.id, state=state,
                               uri=str(raw["id"]), now=now)
+    if not known:
+        notified += notifications.notify_follow(db, follow, target, now)
     if follow.state is FollowState.ACCEPTED:
         queue_deliveries(db, build_response("Accept", target.actor_uri, raw), [_inbox(actor)],
                          signer_id=target.id, now=now_ts)
@@ -91,14 +117,17 @@ def _receive_follow(db: Database, actor: Account, target: Account, raw: dict[str
 
 
 async def receive_follow(svc: Services, actor: Account, target: Account,
-                         raw: dict[str, Any]) -> Follow:
+                         raw: dict[str, Any]) -> Follow | None:
     """A remote actor asks to follow a local one: accept at once unless the account is
-    locked (then the request waits for approval)."""
+    locked (then the request waits for approval); rejected (None) when the target blocks
+    the actor."""
     if not target.is_local:
         raise NotFound("the followed account is not on this instance")
+    notified: list[tuple[int, int]] = []
     result = await svc.storage.write(_receive_follow, actor, target, raw, _now(svc),
-                                     svc.clock())
+                                     svc.clock(), notified)
     announce_jobs(svc)
+    notifications.publish(svc, notified)
     return result
 
 
@@ -151,3 +180,81 @@ async def following_uris(svc: Services, account: Account) -> list[str]:
 async def get_follow(svc: Services, follower: Account, target: Account) -> Follow | None:
     """The follow between two accounts, if any."""
     return await svc.storage.read(store.get_follow, follower.id, target.id)
+
+
+def _answer_request(db: Database, account: Account, requester: Account, accept: bool,
+                    now: datetime, now_ts: float) -> Follow:
+    request = store.get_follow(db, requester.id, account.id)
+    if request is None or request.state is not FollowState.PENDING:
+        raise NotFound("Follow request not found")
+    if accept:
+        store.update_follow_state(db, request.id, FollowState.ACCEPTED, now)
+    else:
+        store.delete_follow(db, request.id)
+    if not requester.is_local:
+        follow = build_follow(request.uri, requester.actor_uri, account.actor_uri)
+        queue_deliveries(db, build_response("Accept" if accept else "Reject",
+                                            account.actor_uri, follow),
+                         [_inbox(requester)], signer_id=account.id, now=now_ts)
+    return request
+
+
+async def authorize_request(svc: Services, account: Account, requester: Account) -> Follow:
+    """``account`` (local, locked) accepts ``requester``'s pending follow; a remote requester
+    gets an Accept. NotFound when there is no pending request."""
+    result = await svc.storage.write(_answer_request, account, requester, True, _now(svc),
+                                     svc.clock())
+    announce_jobs(svc)
+    return result
+
+
+async def reject_request(svc: Services, account: Account, requester: Account) -> Follow:
+    """``account`` refuses ``requester``'s pending follow; a remote requester gets a Reject."""
+    result = await svc.storage.write(_answer_request, account, requester, False, _now(svc),
+                                     svc.clock())
+    announce_jobs(svc)
+    return result
+
+
+def sever_follows(db: Database, account: Account, other: Account, now_ts: float) -> None:
+    """Inside a write: remove the follows (accepted or pending) between ``account`` (local)
+    and ``other`` both ways, as Mastodon does on a block: ``account``'s own follow of a remote
+    ``other`` is undone (Undo Follow), a remote ``other``'s follow of ``account`` is
+    rejected (Reject)."""
+    if store.get_follow(db, account.id, other.id) is not None:
+        _unfollow(db, account, other, now_ts)
+    theirs = store.get_follow(db, other.id, account.id)
+    if theirs is not None:
+        store.delete_follow(db, theirs.id)
+        if not other.is_local:
+            follow = build_follow(theirs.uri, other.actor_uri, account.actor_uri)
+            queue_deliveries(db, build_response("Reject", account.actor_uri, follow),
+                             [_inbox(other)], signer_id=account.id, now=now_ts)
+
+
+async def list_followers(svc: Services, account: Account, page: Page, *,
+                         viewer: Account | None = None) -> list[tuple[int, Account]]:
+    """A page of ``account``'s followers as ``(follow id, follower)``, newest first; those
+    the viewer blocks or mutes are left out."""
+    return await svc.storage.read(rel_store.list_followers, account.id, page,
+                                  viewer_id=None if viewer is None else viewer.id,
+                                  now=_now(svc))
+
+
+async def list_following(svc: Services, account: Account, page: Page, *,
+                         viewer: Account | None = None) -> list[tuple[int, Account]]:
+    """A page of the accounts ``account`` follows as ``(follow id, account)``, newest first."""
+    return await svc.storage.read(rel_store.list_following, account.id, page,
+                                  viewer_id=None if viewer is None else viewer.id,
+                                  now=_now(svc))
+
+
+async def list_requests(svc: Services, account: Account,
+                        page: Page) -> list[tuple[int, Account]]:
+    """A page of the pending requests to follow ``account`` as ``(follow id, requester)``."""
+    return await svc.storage.read(rel_store.list_follow_requests, account.id, page, _now(svc))
+
+
+async def count_requests(svc: Services, account: Account) -> int:
+    """How many follow requests wait for ``account``'s answer."""
+    return await svc.storage.read(rel_store.count_follow_requests, account.id)

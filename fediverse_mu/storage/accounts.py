@@ -10,7 +10,7 @@ from fediverse_mu.storage.db import Database
 
 _ACCOUNT_COLUMNS = ("id, username, domain, actor_uri, actor_type, display_name, note, locked, "
                     "bot, discoverable, created_at, url, inbox_uri, shared_inbox_uri, "
-                    "public_key_pem")
+                    "public_key_pem, followers_uri")
 _USER_COLUMNS = "id, account_id, email, role, approved, disabled, locale, created_at"
 
 
@@ -22,7 +22,7 @@ def _account(row: sqlite3.Row) -> Account:
         bot=bool(row["bot"]), discoverable=bool(row["discoverable"]),
         created_at=datetime.fromisoformat(row["created_at"]), url=row["url"],
         inbox_uri=row["inbox_uri"], shared_inbox_uri=row["shared_inbox_uri"],
-        public_key_pem=row["public_key_pem"],
+        public_key_pem=row["public_key_pem"], followers_uri=row["followers_uri"],
     )
 
 
@@ -218,3 +218,29 @@ def get_user_login(db: Database, identifier: str) -> tuple[User, str] | None:
         [identifier, identifier],
     ).fetchone()
     return None if row is None else (_user(row), str(row["password_hash"]))
+
+
+def get_accounts_by_ids(db: Database, account_ids: list[int]) -> dict[int, Account]:
+    """Several accounts at once, by id (unknown ids are left out)."""
+    unique = list(dict.fromkeys(account_ids))
+    found: dict[int, Account] = {}
+    for start in range(0, len(unique), 500):
+        chunk = unique[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE id IN ({marks})",
+                              chunk):
+            found[row["id"]] = _account(row)
+    return found
+
+
+def get_accounts_by_uris(db: Database, actor_uris: list[str]) -> dict[str, Account]:
+    """Several known accounts at once, by actor id (unknown ones are left out)."""
+    unique = list(dict.fromkeys(actor_uris))
+    found: dict[str, Account] = {}
+    for start in range(0, len(unique), 500):
+        chunk = unique[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(
+                f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE actor_uri IN ({marks})", chunk):
+            found[row["actor_uri"]] = _account(row)
+    return found

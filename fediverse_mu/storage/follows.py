@@ -68,3 +68,13 @@ def list_following_uris(db: Database, follower_id: int) -> list[str]:
     return [r[0] for r in db.execute(
         "SELECT a.actor_uri FROM follows f JOIN accounts a ON a.id = f.followee_id"
         " WHERE f.follower_id = ? AND f.state = 'accepted' ORDER BY f.id", [follower_id])]
+
+
+def list_follower_inboxes(db: Database, followee_id: int) -> list[str]:
+    """One inbox per remote follower's server: its shared inbox when it has one (so a post to
+    10,000 followers on 500 instances is about 500 POSTs), else the follower's own inbox."""
+    return [r[0] for r in db.execute(
+        "SELECT DISTINCT coalesce(a.shared_inbox_uri, a.inbox_uri) FROM follows f"
+        " JOIN accounts a ON a.id = f.follower_id WHERE f.followee_id = ?"
+        " AND f.state = 'accepted' AND a.domain IS NOT NULL"
+        " AND coalesce(a.shared_inbox_uri, a.inbox_uri) IS NOT NULL", [followee_id])]

@@ -4,6 +4,7 @@ processed later by the worker. The activity id is unique, so a duplicate is stor
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -44,3 +45,9 @@ def mark_inbox_item(db: Database, item_id: int, now: datetime, error: str | None
 def count_inbox_items(db: Database) -> int:
     """How many activities were ever accepted."""
     return int(db.execute("SELECT count(*) FROM inbox_items").fetchone()[0])
+
+
+def put_inbox_items_if_new(db: Database, items: Sequence[Mapping[str, Any]]) -> list[int | None]:
+    """:func:`put_inbox_item_if_new` for several activities in one transaction (the inbox's
+    group commit); one result per item, in order."""
+    return [put_inbox_item_if_new(db, **item) for item in items]

@@ -11,8 +11,10 @@ from fediverse_mu.activitypub.actors import render_actor
 from fediverse_mu.activitypub.vocab import AS2_CONTENT_TYPE, AS2_CONTEXT, wants_as2
 from fediverse_mu.appkeys import federation_key, services_key
 from fediverse_mu.domain import Account, NotFound
+from fediverse_mu.domain.pagination import Page
+from fediverse_mu.domain.statuses import Visibility
 from fediverse_mu.federation import inbox
-from fediverse_mu.services import accounts, following
+from fediverse_mu.services import accounts, following, posting
 from fediverse_mu.web.pages import page
 
 PAGE_SIZE = 40
@@ -50,8 +52,12 @@ async def profile_get(request: web.Request) -> web.StreamResponse:
     if wants_as2(request.headers.get("Accept", "")):
         raise web.HTTPFound(account.actor_uri)
     followers = await following.follower_uris(svc, account)
+    # Public posts only (no unlisted, private, direct or local-only ones on a public page).
+    recent = [v for v in await posting.account_statuses(svc, account, None, Page(limit=20))
+              if v.status.visibility is Visibility.PUBLIC and not v.status.local_only]
     return page(request, "profile.html", {"config": svc.config, "account": account,
-                                          "followers_count": len(followers)})
+                                          "followers_count": len(followers),
+                                          "statuses": recent})
 
 
 async def instance_actor_get(request: web.Request) -> web.Response:
@@ -129,14 +135,3 @@ async def following_get(request: web.Request) -> web.Response:
     items = await following.following_uris(request.app[services_key], account)
     return await _paged(request, f"{account.actor_uri}/following", items)
 
-
-async def outbox_get(request: web.Request) -> web.Response:
-    """An actor's outbox (public activities; posting arrives with the statuses work)."""
-    account = await _local_account(request)
-    return await _paged(request, f"{account.actor_uri}/outbox", [])
-
-
-async def featured_get(request: web.Request) -> web.Response:
-    """An actor's pinned posts."""
-    account = await _local_account(request)
-    return await _paged(request, f"{account.actor_uri}/collections/featured", [])

@@ -4,22 +4,41 @@ strings."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from fediverse_mu import __version__
+from fediverse_mu.activitypub.html import sanitize
 from fediverse_mu.config import Config
 from fediverse_mu.domain import SCOPES, Account, OAuthApp, Role, User
+from fediverse_mu.domain import media as media_limits
+from fediverse_mu.domain.filters import (
+    Filter,
+    FilterAction,
+    FilterKeyword,
+    FilterMatch,
+    FilterStatus,
+)
+from fediverse_mu.domain.lists import AccountList
+from fediverse_mu.domain.media import Media
+from fediverse_mu.domain.notifications import STATUS_TYPES, NotificationView
+from fediverse_mu.domain.profiles import Marker, PostingDefaults, Profile, ProfileField
+from fediverse_mu.domain.relationships import Mute, Relationship
+from fediverse_mu.domain.statuses import StatusEdit, StatusView
+from fediverse_mu.services.directory import WeekActivity
 from fediverse_mu.services.instance import InstanceStats
+from fediverse_mu.services.profiles import field_html
 from fediverse_mu.services.tokens import IssuedToken
 
 # Clients such as Mastodon.py and Tusky detect features from this version string; the form
 # "<mastodon version> (compatible; <software> <version>)" is what Pleroma and Akkoma use too.
 MASTODON_COMPAT_VERSION = f"4.3.0 (compatible; fediverse-mu {__version__})"
 MAX_CHARACTERS = 500
-MAX_MEDIA = 4
-IMAGE_SIZE_LIMIT = 16 * 1024 * 1024
-SUPPORTED_MIME_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+MAX_MEDIA = media_limits.MAX_ATTACHMENTS
+IMAGE_SIZE_LIMIT = media_limits.IMAGE_SIZE_LIMIT
+SUPPORTED_MIME_TYPES = list(media_limits.UPLOAD_MIME_TYPES)
 
 
 def iso(moment: datetime) -> str:
@@ -32,9 +51,16 @@ def _static(config: Config, name: str) -> str:
     return f"{config.base_url}/static/{name}"
 
 
+def field(config: Config, item: ProfileField) -> dict[str, Any]:
+    """A profile Field: the value as HTML with links (no rel=me verification yet)."""
+    return {"name": item.name, "value": field_html(config.base_url, item.value),
+            "verified_at": None}
+
+
 def account(config: Config, acc: Account, *, statuses_count: int = 0,
-            followers_count: int = 0, following_count: int = 0) -> dict[str, Any]:
-    """The Account entity."""
+            followers_count: int = 0, following_count: int = 0,
+            fields: Sequence[ProfileField] = ()) -> dict[str, Any]:
+    """The Account entity (a remote account's note is sanitised: it is someone else's HTML)."""
     avatar = _static(config, "avatar.png")
     header = _static(config, "header.png")
     return {
@@ -44,7 +70,7 @@ def account(config: Config, acc: Account, *, statuses_count: int = 0,
         "url": acc.url or acc.actor_uri,
         "uri": acc.actor_uri,
         "display_name": acc.display_name,
-        "note": acc.note,
+        "note": acc.note if acc.is_local else sanitize(acc.note),
         "avatar": avatar,
         "avatar_static": avatar,
         "header": header,
@@ -62,7 +88,7 @@ def account(config: Config, acc: Account, *, statuses_count: int = 0,
         "followers_count": followers_count,
         "following_count": following_count,
         "emojis": [],
-        "fields": [],
+        "fields": [field(config, f) for f in fields],
         "roles": [],
     }
 
@@ -79,11 +105,22 @@ def role(user: User) -> dict[str, Any]:
 
 
 def credential_account(config: Config, acc: Account, user: User, *,
-                       statuses_count: int = 0) -> dict[str, Any]:
-    """The CredentialAccount entity (the logged-in user's own account, with ``source``)."""
-    entity = account(config, acc, statuses_count=statuses_count)
-    entity["source"] = {"note": acc.note, "fields": [], "privacy": "public", "sensitive": False,
-                        "language": user.locale, "follow_requests_count": 0,
+                       statuses_count: int = 0, followers_count: int = 0,
+                       following_count: int = 0, profile: Profile | None = None,
+                       follow_requests_count: int = 0) -> dict[str, Any]:
+    """The CredentialAccount entity (the logged-in user's own account, with ``source``: the
+    note and fields as typed, the posting defaults)."""
+    fields = profile.fields if profile is not None else ()
+    defaults = profile.defaults if profile is not None else PostingDefaults()
+    entity = account(config, acc, statuses_count=statuses_count,
+                     followers_count=followers_count, following_count=following_count,
+                     fields=fields)
+    entity["source"] = {"note": profile.note_source if profile is not None else "",
+                        "fields": [{"name": f.name, "value": f.value, "verified_at": None}
+                                   for f in fields],
+                        "privacy": defaults.privacy.value, "sensitive": defaults.sensitive,
+                        "language": defaults.language,
+                        "follow_requests_count": follow_requests_count,
                         "indexable": False, "hide_collections": False, "discoverable":
                         acc.discoverable}
     entity["role"] = role(user)
@@ -100,9 +137,10 @@ def _limits() -> dict[str, Any]:
                      "characters_reserved_per_url": 23},
         "media_attachments": {"supported_mime_types": SUPPORTED_MIME_TYPES,
                               "image_size_limit": IMAGE_SIZE_LIMIT,
-                              "image_matrix_limit": 16_777_216, "video_size_limit": 0,
-                              "video_frame_rate_limit": 0, "video_matrix_limit": 0,
-                              "description_limit": 1500},
+                              "image_matrix_limit": media_limits.IMAGE_MATRIX_LIMIT,
+                              "video_size_limit": 0, "video_frame_rate_limit": 0,
+                              "video_matrix_limit": 0,
+                              "description_limit": media_limits.DESCRIPTION_LIMIT},
         "polls": {"max_options": 4, "max_characters_per_option": 50,
                   "min_expiration": 300, "max_expiration": 2_629_746},
     }
@@ -209,3 +247,229 @@ def oauth_server_metadata(config: Config) -> dict[str, Any]:
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     }
+
+
+def _media_size(width: int | None, height: int | None) -> dict[str, Any] | None:
+    if not width or not height:
+        return None
+    return {"width": width, "height": height, "size": f"{width}x{height}",
+            "aspect": width / height}
+
+
+def media_attachment(config: Config, media: Media) -> dict[str, Any]:
+    """The MediaAttachment entity. Uploads are processed synchronously, so ``url`` is always
+    set; remote media point at their origin (no local copy)."""
+    meta: dict[str, Any] = {"focus": {"x": media.focus_x, "y": media.focus_y}}
+    original = _media_size(media.width, media.height)
+    if original is not None:
+        meta["original"] = original
+    small = _media_size(media.thumbnail_width, media.thumbnail_height)
+    if small is not None:
+        meta["small"] = small
+    return {
+        "id": str(media.id),
+        "type": media.type.value,
+        "url": media.url(config.base_url),
+        "preview_url": media.preview_url(config.base_url),
+        "remote_url": media.remote_url,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": meta,
+        "description": media.description or None,
+        "blurhash": media.blurhash,
+    }
+
+
+def relationship(rel: Relationship) -> dict[str, Any]:
+    """The Relationship entity (domain blocks, endorsements and notes do not exist here)."""
+    return {
+        "id": str(rel.target_id),
+        "following": rel.following,
+        "showing_reblogs": rel.showing_reblogs,
+        "notifying": rel.notifying,
+        "languages": None,
+        "followed_by": rel.followed_by,
+        "blocking": rel.blocking,
+        "blocked_by": rel.blocked_by,
+        "muting": rel.muting,
+        "muting_notifications": rel.muting_notifications,
+        "muting_expires_at": None if rel.muting_expires_at is None
+        else iso(rel.muting_expires_at),
+        "requested": rel.requested,
+        "requested_by": rel.requested_by,
+        "domain_blocking": False,
+        "endorsed": False,
+        "note": "",
+    }
+
+
+def muted_account(entity: dict[str, Any], mute: Mute) -> dict[str, Any]:
+    """An Account entity as ``GET /api/v1/mutes`` lists it, with ``mute_expires_at``."""
+    return {**entity, "mute_expires_at": None if mute.expires_at is None
+            else iso(mute.expires_at)}
+
+
+def markers(found: Sequence[Marker]) -> dict[str, Any]:
+    """The markers hash: ``{"home": Marker, "notifications": Marker}`` (those saved)."""
+    return {m.timeline.value: {"last_read_id": m.last_read_id, "version": m.version,
+                               "updated_at": iso(m.updated_at)} for m in found}
+
+
+def preferences(defaults: PostingDefaults) -> dict[str, Any]:
+    """The Preferences entity."""
+    return {"posting:default:visibility": defaults.privacy.value,
+            "posting:default:sensitive": defaults.sensitive,
+            "posting:default:language": defaults.language,
+            "reading:expand:media": "default",
+            "reading:expand:spoilers": False}
+
+
+def instance_activity(weeks: Sequence[WeekActivity]) -> list[dict[str, str]]:
+    """``/api/v1/instance/activity``: one hash of strings per week, this week first."""
+    return [{"week": str(int(w.week.timestamp())), "statuses": str(w.statuses),
+             "logins": str(w.logins), "registrations": str(w.registrations)} for w in weeks]
+
+
+def _mention(acc: Account) -> dict[str, Any]:
+    return {"id": str(acc.id), "username": acc.username, "url": acc.url or acc.actor_uri,
+            "acct": acc.acct()}
+
+
+def _tag(config: Config, name: str) -> dict[str, Any]:
+    return {"name": name, "url": f"{config.base_url}/tags/{quote(name)}"}
+
+
+def status(config: Config, view: StatusView, *, source: bool = False,
+           pinned: bool | None = None) -> dict[str, Any]:
+    """The Status entity (https://docs.joinmastodon.org/entities/Status/). ``source`` adds the
+    typed ``text``, as Mastodon does when answering a delete (for "delete and redraft")."""
+    st = view.status
+    own_pinned = st.pinned if pinned is None else pinned
+    entity: dict[str, Any] = {
+        "id": str(st.id),
+        "uri": st.uri,
+        "url": st.url,
+        "created_at": iso(st.created_at),
+        "edited_at": None if st.edited_at is None else iso(st.edited_at),
+        "account": account(config, view.account),
+        "content": st.content,
+        "visibility": st.visibility.value,
+        "sensitive": st.sensitive,
+        "spoiler_text": st.spoiler_text,
+        "media_attachments": [media_attachment(config, m) for m in view.media],
+        "application": None,
+        "mentions": [_mention(m) for m in view.mentions],
+        "tags": [_tag(config, t) for t in view.tags],
+        "emojis": [],
+        "reblogs_count": st.reblogs_count,
+        "favourites_count": st.favourites_count,
+        "replies_count": st.replies_count,
+        "in_reply_to_id": None if st.in_reply_to_id is None else str(st.in_reply_to_id),
+        "in_reply_to_account_id": None if st.in_reply_to_account_id is None
+        else str(st.in_reply_to_account_id),
+        "reblog": None if view.reblog is None else status(config, view.reblog),
+        "poll": None,
+        "card": None,
+        "language": st.language,
+        "favourited": view.favourited,
+        "reblogged": view.reblogged,
+        "muted": False,
+        "bookmarked": view.bookmarked,
+        "pinned": own_pinned,
+        "filtered": [],
+        "local_only": st.local_only,
+    }
+    if source:
+        entity["text"] = st.source_text or ""
+    return entity
+
+
+def status_edit(config: Config, view: StatusView, edit: StatusEdit) -> dict[str, Any]:
+    """The StatusEdit entity: one version in a status's history."""
+    return {"content": edit.content, "spoiler_text": edit.spoiler_text,
+            "sensitive": edit.sensitive, "created_at": iso(edit.created_at),
+            "account": account(config, view.account), "poll": None,
+            "media_attachments": [media_attachment(config, m) for m in view.media],
+            "emojis": []}
+
+
+def status_source(view: StatusView) -> dict[str, Any]:
+    """The StatusSource entity: what the author typed, for editing."""
+    return {"id": str(view.status.id), "text": view.status.source_text or "",
+            "spoiler_text": view.status.spoiler_text}
+
+
+def context(config: Config, ancestors: Sequence[StatusView],
+            descendants: Sequence[StatusView]) -> dict[str, Any]:
+    """The Context entity of a thread."""
+    return {"ancestors": [status(config, v) for v in ancestors],
+            "descendants": [status(config, v) for v in descendants]}
+
+
+def notification(config: Config, view: NotificationView, *,
+                 account_entity: dict[str, Any] | None = None,
+                 status_entity: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Notification entity (https://docs.joinmastodon.org/entities/Notification/); pass
+    the account and status entities when already rendered with their counts. ``status`` is
+    there only for the types about a status, as on Mastodon."""
+    n = view.notification
+    entity: dict[str, Any] = {
+        "id": str(n.id),
+        "type": n.type.value,
+        "created_at": iso(n.created_at),
+        "group_key": f"ungrouped-{n.id}",
+        "account": account_entity if account_entity is not None
+        else account(config, view.account),
+    }
+    if n.type in STATUS_TYPES:
+        entity["status"] = status_entity if status_entity is not None else \
+            None if view.status is None else status(config, view.status)
+    return entity
+
+
+# -- lists and filters -------------------------------------------------------------------------
+
+
+def list_entity(lst: AccountList) -> dict[str, Any]:
+    """The List entity (https://docs.joinmastodon.org/entities/List/)."""
+    return {"id": str(lst.id), "title": lst.title, "replies_policy": lst.replies_policy.value,
+            "exclusive": lst.exclusive}
+
+
+def filter_keyword(keyword: FilterKeyword) -> dict[str, Any]:
+    """The FilterKeyword entity."""
+    return {"id": str(keyword.id), "keyword": keyword.keyword, "whole_word": keyword.whole_word}
+
+
+def filter_status(item: FilterStatus) -> dict[str, Any]:
+    """The FilterStatus entity."""
+    return {"id": str(item.id), "status_id": str(item.status_id)}
+
+
+def filter_entity(item: Filter, *, rules: bool = True) -> dict[str, Any]:
+    """The Filter entity (https://docs.joinmastodon.org/entities/Filter/); ``rules`` False
+    leaves out keywords and statuses, as inside a FilterResult."""
+    entity: dict[str, Any] = {
+        "id": str(item.id), "title": item.title, "context": [c.value for c in item.context],
+        "expires_at": None if item.expires_at is None else iso(item.expires_at),
+        "filter_action": item.action.value,
+    }
+    if rules:
+        entity["keywords"] = [filter_keyword(k) for k in item.keywords]
+        entity["statuses"] = [filter_status(s) for s in item.statuses]
+    return entity
+
+
+def filter_result(match: FilterMatch) -> dict[str, Any]:
+    """The FilterResult entity: a filter that matched a status, in its ``filtered``."""
+    return {"filter": filter_entity(match.filter, rules=False),
+            "keyword_matches": list(match.keyword_matches) or None,
+            "status_matches": [str(i) for i in match.status_matches] or None}
+
+
+def v1_filter(item: Filter, keyword: FilterKeyword) -> dict[str, Any]:
+    """The V1::Filter entity: one keyword of a filter (its id is the keyword's)."""
+    return {"id": str(keyword.id), "phrase": keyword.keyword,
+            "context": [c.value for c in item.context],
+            "expires_at": None if item.expires_at is None else iso(item.expires_at),
+            "irreversible": item.action is FilterAction.HIDE, "whole_word": keyword.whole_word}

@@ -1,0 +1,66 @@
+"""Notifications: what a local resident is told about (mentions, boosts, favourites, follows,
+follow requests, edits of boosted statuses, new posts of accounts they asked to hear from),
+and a notification as its owner sees it: with the account that caused it and the status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from fediverse_mu.domain.accounts import Account
+from fediverse_mu.domain.statuses import StatusView
+
+
+class NotificationType(StrEnum):
+    """The notification types this server creates (Mastodon's names)."""
+
+    MENTION = "mention"
+    STATUS = "status"
+    REBLOG = "reblog"
+    FOLLOW = "follow"
+    FOLLOW_REQUEST = "follow_request"
+    FAVOURITE = "favourite"
+    UPDATE = "update"
+
+
+# Types that point at a status (the others are about an account).
+STATUS_TYPES = frozenset({NotificationType.MENTION, NotificationType.STATUS,
+                          NotificationType.REBLOG, NotificationType.FAVOURITE,
+                          NotificationType.UPDATE})
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One notification as stored."""
+
+    id: int
+    account_id: int  # who is notified (local)
+    from_account_id: int  # who caused it
+    type: NotificationType
+    status_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationFilter:
+    """Which notifications a listing wants (Mastodon's ``types[]``, ``exclude_types[]`` and
+    ``account_id``); an empty ``types`` means every type."""
+
+    types: frozenset[NotificationType] = frozenset()
+    exclude_types: frozenset[NotificationType] = frozenset()
+    from_account_id: int | None = None
+
+    def wanted(self) -> list[NotificationType]:
+        """The types to return, in a stable order."""
+        chosen = self.types or frozenset(NotificationType)
+        return sorted(chosen - self.exclude_types)
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationView:
+    """A notification as its owner sees it."""
+
+    notification: Notification
+    account: Account
+    status: StatusView | None = None

@@ -1,0 +1,120 @@
+"""Finding accounts (by id, by handle, by name prefix) the way Mastodon clients ask, the figures
+shown on each account (posts, followers, following), and what the instance tells about its
+reach: the peers it knows and its weekly activity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from fediverse_mu.domain import Account, NotFound
+from fediverse_mu.services.context import Services
+from fediverse_mu.storage import accounts as account_store
+from fediverse_mu.storage import directory as store
+
+ACTIVITY_WEEKS = 12
+
+
+@dataclass(frozen=True)
+class AccountCounts:
+    """What an account entity shows in numbers."""
+
+    statuses: int = 0
+    followers: int = 0
+    following: int = 0
+
+
+@dataclass(frozen=True)
+class WeekActivity:
+    """One week of the instance's activity (Mastodon's ``/api/v1/instance/activity``)."""
+
+    week: datetime
+    statuses: int
+    logins: int
+    registrations: int
+
+
+def is_listable(account: Account) -> bool:
+    """False for the instance's own actor, which is no one's account."""
+    return not (account.is_local and account.actor_type == "Application")
+
+
+async def get_account(svc: Services, account_id: str | int) -> Account:
+    """A listable account by id (the API's string ids accepted), or NotFound."""
+    text = str(account_id)
+    found = None
+    if text.isdigit() and len(text) <= 18:
+        found = await svc.storage.read(account_store.get_account_by_id, int(text))
+    if found is None or not is_listable(found):
+        raise NotFound("Record not found")
+    return found
+
+
+async def get_accounts(svc: Services, account_ids: list[str]) -> list[Account]:
+    """The listable accounts among ``account_ids``, in that order, once each; unknown ids and
+    malformed ones are left out."""
+    ids = [int(i) for i in dict.fromkeys(account_ids) if i.isdigit() and len(i) <= 18]
+    found = await svc.storage.read(account_store.get_accounts_by_ids, ids)
+    return [found[i] for i in ids if i in found and is_listable(found[i])]
+
+
+def split_handle(svc: Services, acct: str) -> tuple[str, str | None]:
+    """``user``, ``@user``, ``user@domain`` → ``(user, domain)``; our own domain → None."""
+    username, _, domain = acct.strip().removeprefix("@").partition("@")
+    domain = domain.lower()
+    return username, None if not domain or domain == svc.config.domain.lower() else domain
+
+
+async def lookup(svc: Services, acct: str) -> Account:
+    """A known account by handle (no remote lookup), or NotFound."""
+    username, domain = split_handle(svc, acct)
+    if not username:
+        raise NotFound("Record not found")
+    if domain is None:
+        found = await svc.storage.read(account_store.get_local_account, username)
+    else:
+        found = await svc.storage.read(account_store.get_remote_account, username, domain)
+    if found is None or not is_listable(found):
+        raise NotFound("Record not found")
+    return found
+
+
+async def search(svc: Services, query: str, *, limit: int = 40, offset: int = 0,
+                 following_of: Account | None = None) -> list[Account]:
+    """Known accounts whose username (or a word of whose display name) starts with ``query``;
+    ``user@domain`` narrows to that server."""
+    username, domain = split_handle(svc, query)
+    if not username:
+        return []
+    local_only = "@" in query.strip().removeprefix("@") and domain is None
+    return await svc.storage.read(
+        store.search_accounts, name=username, domain=domain, local_only=local_only,
+        following_of=None if following_of is None else following_of.id, limit=limit,
+        offset=offset)
+
+
+async def counts(svc: Services, accounts: list[Account]) -> dict[int, AccountCounts]:
+    """Posts, followers and following for each account."""
+    found = await svc.storage.read(store.account_counts, [a.id for a in accounts])
+    return {account_id: AccountCounts(*values) for account_id, values in found.items()}
+
+
+async def peers(svc: Services) -> list[str]:
+    """The other servers this instance knows accounts on."""
+    return await svc.storage.read(store.list_peer_domains)
+
+
+def _week_start(moment: datetime) -> datetime:
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())  # Monday, as Rails' beginning_of_week
+
+
+async def weekly_activity(svc: Services, weeks: int = ACTIVITY_WEEKS) -> list[WeekActivity]:
+    """The last ``weeks`` weeks (this one first): local posts, sign-ins, registrations."""
+    start = _week_start(datetime.fromtimestamp(svc.clock(), UTC))
+    found = []
+    for back in range(weeks):
+        week = start - timedelta(weeks=back)
+        figures = await svc.storage.read(store.week_activity, week, week + timedelta(weeks=1))
+        found.append(WeekActivity(week, *figures))
+    return found

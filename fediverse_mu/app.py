@@ -3,6 +3,8 @@ worker and the web faces into one aiohttp application."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable
@@ -21,6 +23,7 @@ from fediverse_mu.federation import inbox
 from fediverse_mu.federation.client import Federation
 from fediverse_mu.federation.transport import Transport
 from fediverse_mu.resources import templates_dir
+from fediverse_mu.services import housekeeping
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.delivery import DELIVER_JOB
 from fediverse_mu.storage import Storage
@@ -91,7 +94,15 @@ def create_app(config: Config, *, resolver: AbstractResolver | None = None,
         yield
         await transport.close()
 
-    app.cleanup_ctx.extend([storage_ctx, http_ctx, worker_ctx])
+    async def housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(housekeeping.run_forever(svc)) if start_worker else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app.cleanup_ctx.extend([storage_ctx, http_ctx, worker_ctx, housekeeping_ctx])
     setup_routes(app)
     setup_streaming(app)  # the live-stream hub: started with the app
     return app

@@ -1,5 +1,6 @@
-"""Shared fixtures: initialised data folders, apps, the multi-instance harness (a.test, b.test,
-c.test… served in-process and reached through one fake resolver), and factories."""
+"""Shared fixtures: initialised data folders, apps (also on a hand-moved clock or a real
+socket), the multi-instance harness (a.test, b.test, c.test… served in-process and reached
+through one fake resolver), factories, and small helpers for Mastodon API requests."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestClient, TestServer
+from mastodon import Mastodon
 
 from fediverse_mu.app import create_app
 from fediverse_mu.appkeys import services_key, worker_key
@@ -26,6 +28,7 @@ from fediverse_mu.services.context import Services
 from fediverse_mu.worker import Worker
 
 OPENAPI_PATH = Path(__file__).resolve().parents[2] / "shared" / "mastodon-openapi.json"
+PASSWORD = "correct horse battery"  # make_user's default
 
 
 class FakeResolver(AbstractResolver):
@@ -71,8 +74,34 @@ def svc(client: TestClient) -> Services:
     return client.server.app[services_key]
 
 
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A hand-moved clock (for the ``clocked`` client)."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def clocked(config: Config, clock: FakeClock,
+                  aiohttp_client: Callable[..., Awaitable[TestClient]]) -> TestClient:
+    """A test client on an app whose services run on the fake clock."""
+    return await aiohttp_client(create_app(config, start_worker=False, clock=clock))
+
+
 async def make_user(svc: Services, username: str = "alice", *, role: Role = Role.RESIDENT,
-                    password: str = "correct horse battery") -> NewUser:
+                    password: str = PASSWORD) -> NewUser:
     """Create a local user."""
     return await accounts.create_user(svc, username, f"{username}@example.test",
                                       password=password, role=role)
@@ -84,6 +113,31 @@ async def make_token(svc: Services, username: str = "alice",
     if await accounts.get_local_account(svc, username) is None:
         await make_user(svc, username)
     return await tokens.create_token_for(svc, username, frozenset(scopes.split()))
+
+
+def auth(token: str) -> dict[str, str]:
+    """The ``Authorization`` header for a bearer token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def ok(response: Any, status: int = 200) -> Any:
+    """Assert a response's status (showing its body otherwise) and return its JSON."""
+    assert response.status == status, await response.text()
+    return await response.json()
+
+
+async def post(client: TestClient, token: str, **data: Any) -> dict[str, Any]:
+    """Post a status through the Mastodon API and return its entity."""
+    body: dict[str, Any] = await ok(await client.post("/api/v1/statuses", json=data,
+                                                      headers=auth(token)))
+    return body
+
+
+async def count(svc: Services, sql: str, *args: Any) -> int:
+    """The number a ``SELECT count(*)`` query finds in the instance's database."""
+    def run(db: Any) -> int:
+        return int(db.execute(sql, list(args)).fetchone()[0])
+    return await svc.storage.read(run)
 
 
 @dataclass
@@ -187,10 +241,23 @@ class RealServer:
 
     base_url: str
     app: web.Application
+    runner: web.AppRunner
+    stopped: bool = False
 
     @property
     def svc(self) -> Services:
         return self.app[services_key]
+
+    @property
+    def domain(self) -> str:
+        """The instance's domain: ``127.0.0.1:<port>``."""
+        return self.svc.config.domain
+
+    async def stop(self) -> None:
+        """Shut the server down now (ending open streams); the fixture does it otherwise."""
+        if not self.stopped:
+            self.stopped = True
+            await self.runner.cleanup()
 
 
 @pytest.fixture
@@ -204,7 +271,18 @@ async def real_server(tmp_path: Path) -> AsyncIterator[RealServer]:
     runner = web.AppRunner(application)
     await runner.setup()
     await web.SockSite(runner, sock).start()
+    server = RealServer(f"http://127.0.0.1:{port}", application, runner)
     try:
-        yield RealServer(f"http://127.0.0.1:{port}", application)
+        yield server
     finally:
-        await runner.cleanup()
+        await server.stop()
+
+
+def login(base_url: str, name: str) -> Mastodon:
+    """Register a Mastodon.py app and log ``name`` in with a password (blocking: use a thread)."""
+    scopes = ["read", "write", "follow"]
+    client_id, client_secret = Mastodon.create_app("fediverse-mu tests", scopes=scopes,
+                                                   api_base_url=base_url)
+    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base_url)
+    api.log_in(name, PASSWORD, scopes=scopes, allow_http=True)
+    return api

@@ -63,10 +63,13 @@ class _Outcome:
     notifications: list[tuple[int, int]] = field(default_factory=list)  # (id, account id)
     deleted: list[int] = field(default_factory=list)
     jobs: int = 0
+    replayed: bool = False  # an Idempotency-Key retry: nothing new happened
     tags: list[str] = field(default_factory=list)  # the status's hashtags, normalised
 
 
 def _publish(svc: Services, outcome: _Outcome, topic: str | None = STATUS_CREATED) -> None:
+    if outcome.replayed:
+        return
     status = outcome.status
     if status is not None and topic in (STATUS_CREATED, STATUS_UPDATED):
         svc.events.publish(topic, {
@@ -94,6 +97,24 @@ def _notify(db: Database, outcome: _Outcome, account: Account | None, from_id: i
                                              kind=kind, status_id=status_id, now=now)
     if notification_id is not None:
         outcome.notifications.append((notification_id, account.id))
+
+
+def _notify_subscribers(db: Database, outcome: _Outcome, status: Status,
+                        mentioned: Sequence[Account], now: datetime) -> None:
+    """``status`` notifications for followers who asked for them (not for replies to others,
+    nor direct messages; a mentioned follower already has a ``mention``)."""
+    if status.visibility is Visibility.DIRECT or (
+            status.in_reply_to_account_id not in (None, status.account_id)):
+        return
+    skip = {m.id for m in mentioned}
+    for subscriber_id in store.local_subscriber_ids(db, status.account_id):
+        if subscriber_id in skip or subscriber_id not in outcome.home:
+            continue
+        notification_id = store.put_notification(
+            db, account_id=subscriber_id, from_account_id=status.account_id, kind="status",
+            status_id=status.id, now=now)
+        if notification_id is not None:
+            outcome.notifications.append((notification_id, subscriber_id))
 
 
 def _inbox_of(account: Account) -> str | None:
@@ -230,6 +251,7 @@ def _create(db: Database, base_url: str, author: Account, draft: Draft, now: dat
         existing = store.get_idempotent_status(db, author.id, idempotency_key)
         if existing is not None:
             outcome.status = store.get_status(db, existing)
+            outcome.replayed = True
             return outcome
     status_id = store.new_status_id(db, now)
     uri = f"{author.actor_uri}/statuses/{status_id}"
@@ -257,6 +279,7 @@ def _create(db: Database, base_url: str, author: Account, draft: Draft, now: dat
     outcome.home = list(dict.fromkeys(home))
     for mentioned in draft.mentions:
         _notify(db, outcome, mentioned, author.id, "mention", status.id, now)
+    _notify_subscribers(db, outcome, status, draft.mentions, now)
     if idempotency_key:
         store.put_idempotency_key(db, author.id, idempotency_key, status.id, now)
     if not status.local_only:
@@ -328,6 +351,7 @@ def _delete(db: Database, author: Account, status_id: int, now: datetime,
     mentioned = view.mentions
     outcome = _Outcome(status=status)
     outcome.deleted = store.delete_status(db, status, now)
+    media_store.detach_media_of_status(db, status.id, now)
     if not status.local_only:
         followers = f"{author.actor_uri}/followers"
         to, cc = ap.addressing(status.visibility, followers, [m.actor_uri for m in mentioned])
@@ -739,6 +763,7 @@ def _store_note(db: Database, actor: Account, note: IncomingNote, now: datetime,
     outcome.home = list(dict.fromkeys(home))
     for mentioned in local_mentions:
         _notify(db, outcome, mentioned, actor.id, "mention", status.id, now)
+    _notify_subscribers(db, outcome, status, mentions, now)
     return outcome
 
 

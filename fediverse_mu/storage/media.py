@@ -156,3 +156,14 @@ def delete_unattached_before(db: Database, cutoff: datetime) -> list[Media]:
                         f" AND file_name IS NOT NULL AND created_at < ? RETURNING {_COLUMNS}",
                         [cutoff.isoformat()])
     return [_media(row) for row in cursor.fetchall()]
+
+
+def detach_media_of_status(db: Database, status_id: int, now: datetime) -> int:
+    """A local status was deleted: its uploads become unattached again (a client's "delete
+    and redraft" re-uses them; unused ones are purged with the other stale uploads)."""
+    cursor = db.execute("UPDATE media_attachments SET status_id = NULL, created_at = ?"
+                        " WHERE status_id = ? AND file_name IS NOT NULL",
+                        [now.isoformat(), status_id])
+    db.execute("DELETE FROM media_attachments WHERE status_id = ? AND file_name IS NULL",
+               [status_id])
+    return cursor.rowcount

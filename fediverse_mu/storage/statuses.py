@@ -652,3 +652,11 @@ def purge_account_content(db: Database, account_id: int, now: datetime) -> list[
     db.execute("DELETE FROM follows WHERE follower_id = ? OR followee_id = ?",
                [account_id, account_id])
     return ids
+
+
+def local_subscriber_ids(db: Database, account_id: int) -> list[int]:
+    """Local followers who asked to be notified of each post (``notify=true``)."""
+    return [r[0] for r in db.execute(
+        "SELECT f.follower_id FROM follows f JOIN accounts a ON a.id = f.follower_id"
+        " WHERE f.followee_id = ? AND f.state = 'accepted' AND f.notify = 1"
+        " AND a.domain IS NULL", [account_id])]

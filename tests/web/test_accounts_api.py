@@ -7,68 +7,22 @@ input refused without changing anything, and Mastodon.py driving it all over a r
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
-from mastodon import Mastodon
 from mastodon.errors import MastodonAPIError, MastodonNotFoundError
 
-from fediverse_mu.app import create_app
 from fediverse_mu.appkeys import services_key
-from fediverse_mu.config import Config
 from fediverse_mu.domain import Account, RemoteActor
 from fediverse_mu.services import accounts
 from fediverse_mu.services.context import Services
-from tests.conftest import init_instance, make_token, make_user
+from tests.conftest import FakeClock, RealServer, auth, count, login, make_token, make_user, ok
 
 Schema = Callable[[Any, str], None]
-PASSWORD = "correct horse battery"
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def clocked(config: Config, clock: FakeClock,
-                  aiohttp_client: Callable[..., Any]) -> TestClient:
-    """A test client on an app whose services run on the fake clock."""
-    client: TestClient = await aiohttp_client(create_app(config, start_worker=False,
-                                                         clock=clock))
-    return client
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
-
-
-async def count(svc: Services, sql: str, *args: Any) -> int:
-    def run(db: Any) -> int:
-        return int(db.execute(sql, list(args)).fetchone()[0])
-    return await svc.storage.read(run)
 
 
 async def remote_account(svc: Services, username: str = "zoe", domain: str = "c.test",
@@ -557,91 +511,72 @@ async def test_instance_extras(client: TestClient, svc: Services) -> None:
 
 # -- Mastodon.py, end to end over a real socket -----------------------------------------------
 
-async def test_mastodon_py_account_flow(tmp_path: Path) -> None:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = init_instance(tmp_path / "real", f"127.0.0.1:{port}")
-    app = create_app(config, start_worker=False)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    base = f"http://127.0.0.1:{port}"
-    svc = app[services_key]
-    try:
-        await make_user(svc, "alice")
-        await make_user(svc, "bob")
-        await make_user(svc, "owner")
-        await lock(svc, "owner")
+async def test_mastodon_py_account_flow(real_server: RealServer) -> None:
+    base = real_server.base_url
+    svc = real_server.svc
+    await make_user(svc, "alice")
+    await make_user(svc, "bob")
+    await make_user(svc, "owner")
+    await lock(svc, "owner")
 
-        def login(name: str) -> Mastodon:
-            client_id, client_secret = Mastodon.create_app(
-                "fediverse-mu tests", scopes=["read", "write", "follow"], api_base_url=base)
-            api = Mastodon(client_id=client_id, client_secret=client_secret,
-                           api_base_url=base)
-            api.log_in(name, PASSWORD, scopes=["read", "write", "follow"], allow_http=True)
-            return api
+    def flow() -> dict[str, Any]:
+        alice, owner = login(base, "alice"), login(base, "owner")
+        bob = alice.account_lookup("bob")
+        owner_account = alice.account_lookup("owner@" + real_server.domain)
+        found = alice.account_search("bo")
+        followed = alice.account_follow(bob)
+        requested = alice.account_follow(owner_account)
+        requests = owner.follow_requests()
+        authorized = owner.follow_request_authorize(requests[0])
+        relationships = alice.account_relationships([bob, owner_account])
+        unfollowed = alice.account_unfollow(bob)
+        blocked = alice.account_block(bob)
+        unblocked = alice.account_unblock(bob)
+        muted = alice.account_mute(bob, notifications=False, duration=600)
+        mutes = alice.mutes()
+        updated = alice.account_update_credentials(
+            display_name="Alice M.", note="line one\nline two",
+            fields=[("Pronoms", "elle"), ("Site", "https://example.org")],
+            default_privacy="unlisted", default_sensitive=True, default_language="fr")
+        try:
+            alice.account_follow(alice.me())
+            self_follow = None
+        except MastodonAPIError as exc:
+            self_follow = exc
+        try:
+            alice.account_lookup("nobody")
+            missing = None
+        except MastodonNotFoundError as exc:
+            missing = exc
+        return {"bob": bob, "owner": owner_account, "found": found, "followed": followed,
+                "requested": requested, "requests": requests, "authorized": authorized,
+                "relationships": relationships, "unfollowed": unfollowed,
+                "blocked": blocked, "unblocked": unblocked, "muted": muted,
+                "mutes": mutes, "updated": updated, "self_follow": self_follow,
+                "missing": missing, "prefs": alice.preferences(),
+                "me": alice.me()}
 
-        def flow() -> dict[str, Any]:
-            alice, owner = login("alice"), login("owner")
-            bob = alice.account_lookup("bob")
-            owner_account = alice.account_lookup("owner@127.0.0.1:" + str(port))
-            found = alice.account_search("bo")
-            followed = alice.account_follow(bob)
-            requested = alice.account_follow(owner_account)
-            requests = owner.follow_requests()
-            authorized = owner.follow_request_authorize(requests[0])
-            relationships = alice.account_relationships([bob, owner_account])
-            unfollowed = alice.account_unfollow(bob)
-            blocked = alice.account_block(bob)
-            unblocked = alice.account_unblock(bob)
-            muted = alice.account_mute(bob, notifications=False, duration=600)
-            mutes = alice.mutes()
-            updated = alice.account_update_credentials(
-                display_name="Alice M.", note="line one\nline two",
-                fields=[("Pronoms", "elle"), ("Site", "https://example.org")],
-                default_privacy="unlisted", default_sensitive=True, default_language="fr")
-            try:
-                alice.account_follow(alice.me())
-                self_follow = None
-            except MastodonAPIError as exc:
-                self_follow = exc
-            try:
-                alice.account_lookup("nobody")
-                missing = None
-            except MastodonNotFoundError as exc:
-                missing = exc
-            return {"bob": bob, "owner": owner_account, "found": found, "followed": followed,
-                    "requested": requested, "requests": requests, "authorized": authorized,
-                    "relationships": relationships, "unfollowed": unfollowed,
-                    "blocked": blocked, "unblocked": unblocked, "muted": muted,
-                    "mutes": mutes, "updated": updated, "self_follow": self_follow,
-                    "missing": missing, "prefs": alice.preferences(),
-                    "me": alice.me()}
-
-        r = await asyncio.to_thread(flow)
-        assert r["bob"]["acct"] == "bob" and r["owner"]["acct"] == "owner"
-        assert [a["acct"] for a in r["found"]] == ["bob"]
-        assert r["followed"]["following"] is True
-        assert r["requested"]["requested"] is True and r["requested"]["following"] is False
-        assert [a["acct"] for a in r["requests"]] == ["alice"]
-        assert r["authorized"]["followed_by"] is True
-        assert [(x["id"], x["following"]) for x in r["relationships"]] == [
-            (r["bob"]["id"], True), (r["owner"]["id"], True)]
-        assert r["unfollowed"]["following"] is False
-        assert r["blocked"]["blocking"] is True and r["unblocked"]["blocking"] is False
-        assert r["muted"]["muting"] is True and r["muted"]["muting_notifications"] is False
-        assert [a["acct"] for a in r["mutes"]] == ["bob"]
-        updated = r["updated"]
-        assert updated["display_name"] == "Alice M."
-        assert updated["note"] == "<p>line one<br />line two</p>"
-        assert [(f["name"], f["value"]) for f in updated["source"]["fields"]] == [
-            ("Pronoms", "elle"), ("Site", "https://example.org")]
-        assert updated["source"]["privacy"] == "unlisted"
-        assert updated["source"]["sensitive"] is True
-        assert r["prefs"]["posting:default:visibility"] == "unlisted"
-        assert r["me"]["following_count"] == 1  # owner (bob was unfollowed, then blocked)
-        assert r["self_follow"] is not None and r["self_follow"].args[1] == 422
-        assert r["missing"] is not None
-    finally:
-        await runner.cleanup()
+    r = await asyncio.to_thread(flow)
+    assert r["bob"]["acct"] == "bob" and r["owner"]["acct"] == "owner"
+    assert [a["acct"] for a in r["found"]] == ["bob"]
+    assert r["followed"]["following"] is True
+    assert r["requested"]["requested"] is True and r["requested"]["following"] is False
+    assert [a["acct"] for a in r["requests"]] == ["alice"]
+    assert r["authorized"]["followed_by"] is True
+    assert [(x["id"], x["following"]) for x in r["relationships"]] == [
+        (r["bob"]["id"], True), (r["owner"]["id"], True)]
+    assert r["unfollowed"]["following"] is False
+    assert r["blocked"]["blocking"] is True and r["unblocked"]["blocking"] is False
+    assert r["muted"]["muting"] is True and r["muted"]["muting_notifications"] is False
+    assert [a["acct"] for a in r["mutes"]] == ["bob"]
+    updated = r["updated"]
+    assert updated["display_name"] == "Alice M."
+    assert updated["note"] == "<p>line one<br />line two</p>"
+    assert [(f["name"], f["value"]) for f in updated["source"]["fields"]] == [
+        ("Pronoms", "elle"), ("Site", "https://example.org")]
+    assert updated["source"]["privacy"] == "unlisted"
+    assert updated["source"]["sensitive"] is True
+    assert r["prefs"]["posting:default:visibility"] == "unlisted"
+    assert r["me"]["following_count"] == 1  # owner (bob was unfollowed, then blocked)
+    assert r["self_follow"] is not None and r["self_follow"].args[1] == 422
+    assert r["missing"] is not None

@@ -7,70 +7,27 @@ bad input refused without changing anything, and Mastodon.py driving it over a r
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
-from mastodon import Mastodon
 
-from fediverse_mu.app import create_app
 from fediverse_mu.appkeys import services_key
-from fediverse_mu.config import Config
 from fediverse_mu.services.context import Services
-from tests.conftest import init_instance, make_token, make_user
+from tests.conftest import (
+    FakeClock,
+    RealServer,
+    auth,
+    count,
+    login,
+    make_token,
+    make_user,
+    ok,
+    post,
+)
 
 Schema = Callable[[Any, str], None]
-PASSWORD = "correct horse battery"
 HOME = "/api/v1/timelines/home"
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def clocked(config: Config, clock: FakeClock,
-                  aiohttp_client: Callable[..., Any]) -> TestClient:
-    """A test client on an app whose services run on the fake clock."""
-    client: TestClient = await aiohttp_client(create_app(config, start_worker=False,
-                                                         clock=clock))
-    return client
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
-
-
-async def count(svc: Services, sql: str, *args: Any) -> int:
-    def run(db: Any) -> int:
-        return int(db.execute(sql, list(args)).fetchone()[0])
-    return await svc.storage.read(run)
-
-
-async def post(client: TestClient, token: str, **data: Any) -> dict[str, Any]:
-    body: dict[str, Any] = await ok(await client.post("/api/v1/statuses", json=data,
-                                                      headers=auth(token)))
-    return body
 
 
 async def new_filter(client: TestClient, token: str, **data: Any) -> dict[str, Any]:
@@ -428,59 +385,40 @@ async def test_bad_input_changes_nothing(client: TestClient, svc: Services) -> N
 # -- Mastodon.py, end to end over a real socket -----------------------------------------------
 
 
-async def test_mastodon_py_filter_flow(tmp_path: Path) -> None:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = init_instance(tmp_path / "real", f"127.0.0.1:{port}")
-    app = create_app(config, start_worker=False)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    base = f"http://127.0.0.1:{port}"
-    svc = app[services_key]
-    try:
-        for name in ("alice", "bob"):
-            await make_user(svc, name)
+async def test_mastodon_py_filter_flow(real_server: RealServer) -> None:
+    base = real_server.base_url
+    svc = real_server.svc
+    for name in ("alice", "bob"):
+        await make_user(svc, name)
 
-        def login(name: str) -> Mastodon:
-            client_id, client_secret = Mastodon.create_app(
-                "fediverse-mu tests", scopes=["read", "write", "follow"], api_base_url=base)
-            api = Mastodon(client_id=client_id, client_secret=client_secret,
-                           api_base_url=base)
-            api.log_in(name, PASSWORD, scopes=["read", "write", "follow"], allow_http=True)
-            return api
+    def flow() -> dict[str, Any]:
+        alice, bob = login(base, "alice"), login(base, "bob")
+        alice.account_follow(alice.account_lookup("bob"))
+        warned = bob.status_post("Les épinards, quelle horreur")
+        hidden = bob.status_post("Le brocoli aussi")
+        kept = bob.status_post("Vive les frites")
+        warn = alice.create_filter_v2("Légumes", ["home"], "warn", keywords_attributes=[
+            {"keyword": "épinards", "whole_word": True}])
+        hide = alice.create_filter_v2("Brocoli", ["home", "public"], "hide",
+                                      expires_in=3600)
+        keyword = alice.add_filter_keyword_v2(hide, "brocoli", whole_word=False)
+        result = {"warned": warned, "hidden": hidden, "kept": kept, "warn": warn,
+                  "hide": hide, "keyword": keyword, "home": alice.timeline_home(),
+                  "filters": alice.filters_v2(),
+                  "keywords": alice.filter_keywords_v2(hide)}
+        alice.delete_filter_v2(hide)
+        result["after"] = alice.filters_v2()
+        result["home_after"] = alice.timeline_home()
+        return result
 
-        def flow() -> dict[str, Any]:
-            alice, bob = login("alice"), login("bob")
-            alice.account_follow(alice.account_lookup("bob"))
-            warned = bob.status_post("Les épinards, quelle horreur")
-            hidden = bob.status_post("Le brocoli aussi")
-            kept = bob.status_post("Vive les frites")
-            warn = alice.create_filter_v2("Légumes", ["home"], "warn", keywords_attributes=[
-                {"keyword": "épinards", "whole_word": True}])
-            hide = alice.create_filter_v2("Brocoli", ["home", "public"], "hide",
-                                          expires_in=3600)
-            keyword = alice.add_filter_keyword_v2(hide, "brocoli", whole_word=False)
-            result = {"warned": warned, "hidden": hidden, "kept": kept, "warn": warn,
-                      "hide": hide, "keyword": keyword, "home": alice.timeline_home(),
-                      "filters": alice.filters_v2(),
-                      "keywords": alice.filter_keywords_v2(hide)}
-            alice.delete_filter_v2(hide)
-            result["after"] = alice.filters_v2()
-            result["home_after"] = alice.timeline_home()
-            return result
-
-        r = await asyncio.to_thread(flow)
-        home = {s["id"]: s for s in r["home"]}
-        assert set(home) == {r["warned"]["id"], r["kept"]["id"]}
-        assert [f["filter"]["title"] for f in home[r["warned"]["id"]]["filtered"]] == ["Légumes"]
-        assert home[r["warned"]["id"]]["filtered"][0]["keyword_matches"] == ["épinards"]
-        assert home[r["kept"]["id"]]["filtered"] == []
-        assert r["hide"]["expires_at"] is not None
-        assert [f["title"] for f in r["filters"]] == ["Légumes", "Brocoli"]
-        assert [k["keyword"] for k in r["keywords"]] == ["brocoli"]
-        assert [f["id"] for f in r["after"]] == [r["warn"]["id"]]
-        assert r["hidden"]["id"] in {s["id"] for s in r["home_after"]}
-    finally:
-        await runner.cleanup()
+    r = await asyncio.to_thread(flow)
+    home = {s["id"]: s for s in r["home"]}
+    assert set(home) == {r["warned"]["id"], r["kept"]["id"]}
+    assert [f["filter"]["title"] for f in home[r["warned"]["id"]]["filtered"]] == ["Légumes"]
+    assert home[r["warned"]["id"]]["filtered"][0]["keyword_matches"] == ["épinards"]
+    assert home[r["kept"]["id"]]["filtered"] == []
+    assert r["hide"]["expires_at"] is not None
+    assert [f["title"] for f in r["filters"]] == ["Légumes", "Brocoli"]
+    assert [k["keyword"] for k in r["keywords"]] == ["brocoli"]
+    assert [f["id"] for f in r["after"]] == [r["warn"]["id"]]
+    assert r["hidden"]["id"] in {s["id"] for s in r["home_after"]}

@@ -7,42 +7,32 @@ reaching a list over real HTTP, and Mastodon.py driving it all over a real socke
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from aiohttp.test_utils import TestClient
-from mastodon import Mastodon
 from mastodon.errors import MastodonAPIError
 
-from fediverse_mu.app import create_app
-from fediverse_mu.appkeys import federation_key, services_key
+from fediverse_mu.appkeys import federation_key
 from fediverse_mu.domain import Account
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.services import following, posting
 from fediverse_mu.services import lists as list_service
 from fediverse_mu.services.context import Services
-from tests.conftest import Instance, init_instance, make_token, make_user, settle
+from tests.conftest import (
+    Instance,
+    RealServer,
+    auth,
+    count,
+    login,
+    make_token,
+    make_user,
+    ok,
+    post,
+    settle,
+)
 
 Schema = Callable[[Any, str], None]
-PASSWORD = "correct horse battery"
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
-
-
-async def count(svc: Services, sql: str, *args: Any) -> int:
-    def run(db: Any) -> int:
-        return int(db.execute(sql, list(args)).fetchone()[0])
-    return await svc.storage.read(run)
 
 
 async def account_id(client: TestClient, token: str) -> str:
@@ -52,12 +42,6 @@ async def account_id(client: TestClient, token: str) -> str:
 
 async def follow(client: TestClient, token: str, target_id: str) -> None:
     await ok(await client.post(f"/api/v1/accounts/{target_id}/follow", headers=auth(token)))
-
-
-async def post(client: TestClient, token: str, **data: Any) -> dict[str, Any]:
-    body: dict[str, Any] = await ok(await client.post("/api/v1/statuses", json=data,
-                                                      headers=auth(token)))
-    return body
 
 
 async def ids(client: TestClient, token: str, path: str) -> list[str]:
@@ -392,60 +376,41 @@ async def test_remote_posts_and_boosts_reach_lists(
 # -- Mastodon.py, end to end over a real socket -----------------------------------------------
 
 
-async def test_mastodon_py_list_flow(tmp_path: Path) -> None:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = init_instance(tmp_path / "real", f"127.0.0.1:{port}")
-    app = create_app(config, start_worker=False)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    base = f"http://127.0.0.1:{port}"
-    svc = app[services_key]
-    try:
-        for name in ("alice", "bob", "dave"):
-            await make_user(svc, name)
+async def test_mastodon_py_list_flow(real_server: RealServer) -> None:
+    base = real_server.base_url
+    svc = real_server.svc
+    for name in ("alice", "bob", "dave"):
+        await make_user(svc, name)
 
-        def login(name: str) -> Mastodon:
-            client_id, client_secret = Mastodon.create_app(
-                "fediverse-mu tests", scopes=["read", "write", "follow"], api_base_url=base)
-            api = Mastodon(client_id=client_id, client_secret=client_secret,
-                           api_base_url=base)
-            api.log_in(name, PASSWORD, scopes=["read", "write", "follow"], allow_http=True)
-            return api
+    def flow() -> dict[str, Any]:
+        alice, bob = login(base, "alice"), login(base, "bob")
+        bob_account = alice.account_lookup("bob")
+        dave_account = alice.account_lookup("dave")
+        alice.account_follow(bob_account)
+        created = alice.list_create("Voisins", replies_policy="followed", exclusive=True)
+        alice.list_accounts_add(created, [bob_account])
+        posted = bob.status_post("Salut les voisins")
+        try:
+            alice.list_accounts_add(created, [dave_account])
+            refused = None
+        except MastodonAPIError as exc:
+            refused = exc
+        result = {"created": created, "posted": posted, "refused": refused,
+                  "timeline": alice.timeline_list(created),
+                  "home": alice.timeline_home(),
+                  "members": alice.list_accounts(created),
+                  "lists": alice.lists(),
+                  "account_lists": alice.account_lists(bob_account)}
+        alice.list_delete(created)
+        result["after"] = alice.lists()
+        return result
 
-        def flow() -> dict[str, Any]:
-            alice, bob = login("alice"), login("bob")
-            bob_account = alice.account_lookup("bob")
-            dave_account = alice.account_lookup("dave")
-            alice.account_follow(bob_account)
-            created = alice.list_create("Voisins", replies_policy="followed", exclusive=True)
-            alice.list_accounts_add(created, [bob_account])
-            posted = bob.status_post("Salut les voisins")
-            try:
-                alice.list_accounts_add(created, [dave_account])
-                refused = None
-            except MastodonAPIError as exc:
-                refused = exc
-            result = {"created": created, "posted": posted, "refused": refused,
-                      "timeline": alice.timeline_list(created),
-                      "home": alice.timeline_home(),
-                      "members": alice.list_accounts(created),
-                      "lists": alice.lists(),
-                      "account_lists": alice.account_lists(bob_account)}
-            alice.list_delete(created)
-            result["after"] = alice.lists()
-            return result
-
-        r = await asyncio.to_thread(flow)
-        assert r["created"]["title"] == "Voisins" and r["created"]["exclusive"] is True
-        assert [s["id"] for s in r["timeline"]] == [r["posted"]["id"]]
-        assert r["home"] == []
-        assert [a["acct"] for a in r["members"]] == ["bob"]
-        assert [x["id"] for x in r["lists"]] == [r["created"]["id"]]
-        assert [x["id"] for x in r["account_lists"]] == [r["created"]["id"]]
-        assert r["refused"] is not None and r["refused"].args[1] == 422
-        assert r["after"] == []
-    finally:
-        await runner.cleanup()
+    r = await asyncio.to_thread(flow)
+    assert r["created"]["title"] == "Voisins" and r["created"]["exclusive"] is True
+    assert [s["id"] for s in r["timeline"]] == [r["posted"]["id"]]
+    assert r["home"] == []
+    assert [a["acct"] for a in r["members"]] == ["bob"]
+    assert [x["id"] for x in r["lists"]] == [r["created"]["id"]]
+    assert [x["id"] for x in r["account_lists"]] == [r["created"]["id"]]
+    assert r["refused"] is not None and r["refused"].args[1] == 422
+    assert r["after"] == []

@@ -8,22 +8,10 @@ import asyncio
 import io
 from typing import Any
 
-from mastodon import Mastodon
 from mastodon.errors import MastodonAPIError, MastodonNotFoundError
 from PIL import Image
 
-from tests.conftest import RealServer, make_user
-
-PASSWORD = "correct horse battery"  # make_user's default
-SCOPES = ["read", "write", "follow"]
-
-
-def _login(base: str, name: str) -> Mastodon:
-    client_id, client_secret = Mastodon.create_app("fediverse-mu tests", scopes=SCOPES,
-                                                   api_base_url=base)
-    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
-    api.log_in(name, PASSWORD, scopes=SCOPES, allow_http=True)
-    return api
+from tests.conftest import RealServer, login, make_user
 
 
 def _png() -> bytes:
@@ -38,7 +26,7 @@ async def test_mastodon_py_status_flow(real_server: RealServer) -> None:
     base = real_server.base_url
 
     def flow() -> dict[str, Any]:
-        alice, bob = _login(base, "alice"), _login(base, "bob")
+        alice, bob = login(base, "alice"), login(base, "bob")
         bob.account_follow(alice.me())
         media = alice.media_post(_png(), mime_type="image/png", description="le marché")
         post = alice.status_post("Le #marché du samedi", media_ids=[media],

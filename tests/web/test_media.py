@@ -6,24 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import io
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 from mastodon import Mastodon
 from PIL import Image
 
-from fediverse_mu.app import create_app
-from fediverse_mu.appkeys import services_key
 from fediverse_mu.domain.media import IMAGE_SIZE_LIMIT
 from fediverse_mu.services.context import Services
 from fediverse_mu.storage import Database
 from tests import media_samples as samples
-from tests.conftest import init_instance, make_token
+from tests.conftest import RealServer, make_token
 
 Schema = Callable[[Any, str], None]
 
@@ -262,51 +258,41 @@ async def test_file_route_serves_only_our_own_files(client: TestClient, svc: Ser
 
 # -- Mastodon.py, end to end over a real socket -------------------------------------------------
 
-async def test_mastodon_py_uploads_describes_and_reads(tmp_path: Path) -> None:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = init_instance(tmp_path / "real", f"127.0.0.1:{port}")
-    app = create_app(config, start_worker=False)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        svc = app[services_key]
-        token = await make_token(svc, "alice", "read write")
-        other = await make_token(svc, "bob", "read write")
-        photo = tmp_path / "photo.jpg"
-        photo.write_bytes(samples.jpeg_with_gps(640, 480))
+async def test_mastodon_py_uploads_describes_and_reads(tmp_path: Path,
+                                                       real_server: RealServer) -> None:
+    base = real_server.base_url
+    svc = real_server.svc
+    token = await make_token(svc, "alice", "read write")
+    other = await make_token(svc, "bob", "read write")
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(samples.jpeg_with_gps(640, 480))
 
-        def client_session() -> tuple[Any, Any, Any, Any]:
-            api = Mastodon(access_token=token, api_base_url=base)
-            uploaded = api.media_post(str(photo), description="Atelier vélo",
-                                      focus=(0.25, -0.75))
-            from_bytes = api.media_post(samples.png_with_metadata(), mime_type="image/png")
-            updated = api.media_update(uploaded["id"], description="Atelier vélo, samedi")
-            again = api.media(uploaded["id"])
-            return uploaded, from_bytes, updated, again
+    def client_session() -> tuple[Any, Any, Any, Any]:
+        api = Mastodon(access_token=token, api_base_url=base)
+        uploaded = api.media_post(str(photo), description="Atelier vélo",
+                                  focus=(0.25, -0.75))
+        from_bytes = api.media_post(samples.png_with_metadata(), mime_type="image/png")
+        updated = api.media_update(uploaded["id"], description="Atelier vélo, samedi")
+        again = api.media(uploaded["id"])
+        return uploaded, from_bytes, updated, again
 
-        uploaded, from_bytes, updated, again = await asyncio.to_thread(client_session)
-        assert uploaded["type"] == "image" and uploaded["description"] == "Atelier vélo"
-        assert uploaded["meta"]["original"]["width"] == 640
-        assert uploaded["meta"]["focus"]["x"] == 0.25
-        assert from_bytes["url"].endswith(".png")
-        assert updated["description"] == again["description"] == "Atelier vélo, samedi"
+    uploaded, from_bytes, updated, again = await asyncio.to_thread(client_session)
+    assert uploaded["type"] == "image" and uploaded["description"] == "Atelier vélo"
+    assert uploaded["meta"]["original"]["width"] == 640
+    assert uploaded["meta"]["focus"]["x"] == 0.25
+    assert from_bytes["url"].endswith(".png")
+    assert updated["description"] == again["description"] == "Atelier vélo, samedi"
 
-        def stranger() -> int:
-            api = Mastodon(access_token=other, api_base_url=base)
-            try:
-                api.media(uploaded["id"])
-            except Exception as exc:  # MastodonNotFoundError
-                return int(getattr(exc, "args", [None, 0])[1])
-            return 200
+    def stranger() -> int:
+        api = Mastodon(access_token=other, api_base_url=base)
+        try:
+            api.media(uploaded["id"])
+        except Exception as exc:  # MastodonNotFoundError
+            return int(getattr(exc, "args", [None, 0])[1])
+        return 200
 
-        assert await asyncio.to_thread(stranger) == 404
+    assert await asyncio.to_thread(stranger) == 404
 
-        async with aiohttp.ClientSession() as http, http.get(str(uploaded["url"])) as served:
-            assert served.status == 200 and served.content_type == "image/jpeg"
-            assert samples.has_metadata(await served.read()) == []
-    finally:
-        await runner.cleanup()
+    async with aiohttp.ClientSession() as http, http.get(str(uploaded["url"])) as served:
+        assert served.status == 200 and served.content_type == "image/jpeg"
+        assert samples.has_metadata(await served.read()) == []

@@ -14,24 +14,9 @@ from aiohttp.test_utils import TestClient
 from fediverse_mu.appkeys import federation_key
 from fediverse_mu.services import accounts, following
 from fediverse_mu.services.context import Services
-from tests.conftest import Instance, make_token, make_user, settle
+from tests.conftest import Instance, auth, make_token, make_user, ok, post, settle
 
 Schema = Callable[[Any, str], None]
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def ok(response: Any) -> Any:
-    assert response.status == 200, await response.text()
-    return await response.json()
-
-
-async def post(client: TestClient, token: str, **data: Any) -> dict[str, Any]:
-    body: dict[str, Any] = await ok(await client.post("/api/v1/statuses", json=data,
-                                                      headers=auth(token)))
-    return body
 
 
 async def notes(client: TestClient, token: str, query: str = "") -> list[dict[str, Any]]:

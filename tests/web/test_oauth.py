@@ -12,59 +12,26 @@ import html
 import logging
 import re
 import secrets
-import socket
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 from mastodon import Mastodon
 
-from fediverse_mu.app import create_app
 from fediverse_mu.appkeys import services_key
-from fediverse_mu.config import Config
 from fediverse_mu.services import oauth as oauth_service
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.throttle import Throttle
 from fediverse_mu.web import i18n
 from fediverse_mu.web import oauth as oauth_web
-from tests.conftest import init_instance, make_token, make_user
+from tests.conftest import PASSWORD, FakeClock, RealServer, count, make_token, make_user
 
-PASSWORD = "correct horse battery"  # make_user's default
 REDIRECT = "https://client.example/callback"
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 Schema = Callable[[Any, str], None]
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def clocked(config: Config, clock: FakeClock,
-                  aiohttp_client: Callable[..., Any]) -> TestClient:
-    """A test client on an app whose services run on the fake clock."""
-    client: TestClient = await aiohttp_client(create_app(config, start_worker=False,
-                                                         clock=clock))
-    return client
 
 
 def _svc(client: TestClient) -> Services:
@@ -75,12 +42,6 @@ def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     digest = hashlib.sha256(verifier.encode()).digest()
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-async def count(svc: Services, sql: str, *args: Any) -> int:
-    def run(db: Any) -> int:
-        return int(db.execute(sql, list(args)).fetchone()[0])
-    return await svc.storage.read(run)
 
 
 async def tokens_count(svc: Services) -> int:
@@ -247,60 +208,49 @@ async def test_apps_create_refuses_a_json_array_body(client: TestClient) -> None
 
 # -- Mastodon.py, end to end over a real socket -------------------------------------------------
 
-async def test_mastodon_py_logs_in_with_a_password_and_a_code(tmp_path: Path) -> None:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = init_instance(tmp_path / "real", f"127.0.0.1:{port}")
-    app = create_app(config, start_worker=False)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        await make_user(app[services_key], "alice")
+async def test_mastodon_py_logs_in_with_a_password_and_a_code(real_server: RealServer) -> None:
+    base = real_server.base_url
+    await make_user(real_server.svc, "alice")
 
-        def password_flow() -> tuple[str, str, Any, Mastodon]:
-            client_id, client_secret = Mastodon.create_app(
-                "fediverse-mu tests", scopes=["read", "write"], api_base_url=base)
-            api = Mastodon(client_id=client_id, client_secret=client_secret,
-                           api_base_url=base)
-            token = api.log_in("alice@example.test", PASSWORD, scopes=["read", "write"],
-                               allow_http=True)
-            again = Mastodon(client_id=client_id, client_secret=client_secret,
-                             api_base_url=base)
-            by_name = again.log_in("alice", PASSWORD, scopes=["read"], allow_http=True)
-            return token, by_name, api.account_verify_credentials(), api
+    def password_flow() -> tuple[str, str, Any, Mastodon]:
+        client_id, client_secret = Mastodon.create_app(
+            "fediverse-mu tests", scopes=["read", "write"], api_base_url=base)
+        api = Mastodon(client_id=client_id, client_secret=client_secret,
+                       api_base_url=base)
+        token = api.log_in("alice@example.test", PASSWORD, scopes=["read", "write"],
+                           allow_http=True)
+        again = Mastodon(client_id=client_id, client_secret=client_secret,
+                         api_base_url=base)
+        by_name = again.log_in("alice", PASSWORD, scopes=["read"], allow_http=True)
+        return token, by_name, api.account_verify_credentials(), api
 
-        token, by_name, account, api = await asyncio.to_thread(password_flow)
-        assert account["username"] == "alice" and account["acct"] == "alice"
-        assert token != by_name
+    token, by_name, account, api = await asyncio.to_thread(password_flow)
+    assert account["username"] == "alice" and account["acct"] == "alice"
+    assert token != by_name
 
-        # The code flow: Mastodon.py builds the authorization URL, a browser approves.
-        url = await asyncio.to_thread(api.auth_request_url, redirect_uris=OOB,
-                                      scopes=["read"], allow_http=True)
-        assert url.startswith(f"{base}/oauth/authorize?")
-        # A browser: it keeps cookies, even for an IP-address host.
-        jar = aiohttp.CookieJar(unsafe=True)
-        async with aiohttp.ClientSession(cookie_jar=jar) as browser:
-            async with browser.get(url) as response:
-                assert response.status == 200
-                page = await response.text()
-            form = {**hidden_fields(page), "username": "alice", "password": PASSWORD,
-                    "decision": "approve"}
-            async with browser.post(f"{base}/oauth/authorize", data=form) as response:
-                assert response.status == 200
-                shown = await response.text()
-        code = re.search(r'<code class="oauth-code">([^<]+)</code>', shown)
-        assert code is not None
+    # The code flow: Mastodon.py builds the authorization URL, a browser approves.
+    url = await asyncio.to_thread(api.auth_request_url, redirect_uris=OOB,
+                                  scopes=["read"], allow_http=True)
+    assert url.startswith(f"{base}/oauth/authorize?")
+    # A browser: it keeps cookies, even for an IP-address host.
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as browser:
+        async with browser.get(url) as response:
+            assert response.status == 200
+            page = await response.text()
+        form = {**hidden_fields(page), "username": "alice", "password": PASSWORD,
+                "decision": "approve"}
+        async with browser.post(f"{base}/oauth/authorize", data=form) as response:
+            assert response.status == 200
+            shown = await response.text()
+    code = re.search(r'<code class="oauth-code">([^<]+)</code>', shown)
+    assert code is not None
 
-        def code_flow() -> Any:
-            api.log_in(code=code.group(1), scopes=["read"], allow_http=True)
-            return api.account_verify_credentials()
+    def code_flow() -> Any:
+        api.log_in(code=code.group(1), scopes=["read"], allow_http=True)
+        return api.account_verify_credentials()
 
-        assert (await asyncio.to_thread(code_flow))["username"] == "alice"
-    finally:
-        await runner.cleanup()
+    assert (await asyncio.to_thread(code_flow))["username"] == "alice"
 
 
 # -- the authorization code flow, by hand ------------------------------------------------------

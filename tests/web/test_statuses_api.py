@@ -10,18 +10,9 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from fediverse_mu.services.context import Services
+from tests.conftest import auth as _auth
 from tests.conftest import make_token
-
-
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _post(client: TestClient, token: str, **data: Any) -> dict[str, Any]:
-    response = await client.post("/api/v1/statuses", json=data, headers=_auth(token))
-    assert response.status == 200, await response.text()
-    body: dict[str, Any] = await response.json()
-    return body
+from tests.conftest import post as _post
 
 
 async def test_post_and_read_a_status(client: TestClient, svc: Services,
@@ -234,3 +225,69 @@ async def test_blocked_and_muted_accounts_leave_the_timelines(client: TestClient
             assert seen == [], path
     anonymous = await (await client.get("/api/v1/timelines/public")).json()
     assert [s["id"] for s in anonymous] == [post["id"]]
+
+
+async def test_followers_who_asked_are_notified_of_each_post(client: TestClient,
+                                                             svc: Services) -> None:
+    alice = await make_token(svc, "alice")
+    bob = await make_token(svc, "bob")
+    carol = await make_token(svc, "carol")
+    first = await _post(client, alice, status="avant")
+    alice_id = first["account"]["id"]
+    assert (await client.post(f"/api/v1/accounts/{alice_id}/follow", json={"notify": True},
+                              headers=_auth(bob))).status == 200
+    assert (await client.post(f"/api/v1/accounts/{alice_id}/follow",
+                              headers=_auth(carol))).status == 200
+    headers = {**_auth(alice), "Idempotency-Key": "k1"}
+    post = await (await client.post("/api/v1/statuses", json={"status": "nouveau"},
+                                    headers=headers)).json()
+    await client.post("/api/v1/statuses", json={"status": "nouveau"}, headers=headers)
+    await _post(client, alice, status="en privé @carol", visibility="direct")
+
+    def of_type(items: list[dict[str, Any]], kind: str) -> list[str]:
+        return [n["status"]["id"] for n in items if n["type"] == kind]
+
+    bob_notes = await (await client.get("/api/v1/notifications", headers=_auth(bob))).json()
+    assert of_type(bob_notes, "status") == [post["id"]]
+    carol_notes = await (await client.get("/api/v1/notifications",
+                                          headers=_auth(carol))).json()
+    assert of_type(carol_notes, "status") == []
+
+
+async def test_delete_and_redraft_reuses_media_and_housekeeping_purges_leftovers(
+        client: TestClient, svc: Services) -> None:
+    import dataclasses
+    import io
+    import time
+
+    from aiohttp import FormData
+    from PIL import Image
+
+    from fediverse_mu.services import housekeeping
+
+    alice = await make_token(svc, "alice")
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 200, 30)).save(png, "PNG")
+
+    async def upload() -> str:
+        form = FormData()
+        form.add_field("file", png.getvalue(), filename="x.png", content_type="image/png")
+        response = await client.post("/api/v2/media", data=form, headers=_auth(alice))
+        assert response.status == 200, await response.text()
+        return str((await response.json())["id"])
+
+    media_id = await upload()
+    post = await _post(client, alice, status="avec photo", media_ids=[media_id])
+    deleted = await (await client.delete(f"/api/v1/statuses/{post['id']}",
+                                         headers=_auth(alice))).json()
+    assert [m["id"] for m in deleted["media_attachments"]] == [media_id]
+    redraft = await _post(client, alice, status=deleted["text"], media_ids=[media_id])
+    assert [m["id"] for m in redraft["media_attachments"]] == [media_id]
+
+    leftover = await upload()
+    later = dataclasses.replace(svc, clock=lambda: time.time() + 2 * 86400)
+    assert await housekeeping.tidy(later) == {"unattached_media": 1}
+    gone = await client.get(f"/api/v1/media/{leftover}", headers=_auth(alice))
+    assert gone.status == 404
+    kept = await (await client.get(f"/api/v1/statuses/{redraft['id']}")).json()
+    assert [m["id"] for m in kept["media_attachments"]] == [media_id]

@@ -11,44 +11,25 @@ import asyncio
 import contextlib
 import json
 import queue
-import socket
 import threading
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 from mastodon import Mastodon, StreamListener
 
-from fediverse_mu.app import create_app
-from fediverse_mu.appkeys import federation_key, services_key
+from fediverse_mu.appkeys import federation_key
 from fediverse_mu.services import accounts, following
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.streaming import Message, parse_stream
 from fediverse_mu.web.mastodon import streaming as streaming_face
 from fediverse_mu.web.mastodon.streaming import hub_key
-from tests.conftest import Instance, init_instance, make_token, make_user, settle
+from tests.conftest import Instance, RealServer, auth, make_token, make_user, ok, post, settle
 
 Schema = Callable[[Any, str], None]
 GUARD = 10  # seconds: only a guard against a hang
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def ok(response: Any) -> Any:
-    assert response.status == 200, await response.text()
-    return await response.json()
-
-
-async def post(client: TestClient, token: str, **data: Any) -> dict[str, Any]:
-    body: dict[str, Any] = await ok(await client.post("/api/v1/statuses", json=data,
-                                                      headers=auth(token)))
-    return body
 
 
 async def account_id(svc: Services, username: str) -> str:
@@ -483,18 +464,10 @@ class Collector(StreamListener):
         self.events.put(("notification", notification))
 
 
-async def test_mastodon_py_streams_and_reads_notifications(tmp_path: Path) -> None:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = init_instance(tmp_path / "real", f"127.0.0.1:{port}")
-    app = create_app(config, start_worker=False)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    base = f"http://127.0.0.1:{port}"
+async def test_mastodon_py_streams_and_reads_notifications(real_server: RealServer) -> None:
+    base = real_server.base_url
     try:
-        svc = app[services_key]
+        svc = real_server.svc
         alice_token = await make_token(svc, "alice", "read write")
         bob_token = await make_token(svc, "bob", "read write")
         alice = Mastodon(access_token=alice_token, api_base_url=base)
@@ -531,7 +504,7 @@ async def test_mastodon_py_streams_and_reads_notifications(tmp_path: Path) -> No
     finally:
         # Shutting down ends open streams at once (a requests stream cannot be closed from
         # another thread until data arrives), then the client's thread stops.
-        await runner.cleanup()
+        await real_server.stop()
     handle.close()
     await asyncio.to_thread(handle.join, GUARD)
     assert not handle.is_alive()

@@ -2,7 +2,9 @@
 docs/benchmarks.md with the machine and the date. Not a test: nothing here asserts timings.
 
 Startup: time from spawning ``fediverse-mu serve`` to its first 200 on /healthz, and the
-server's resident memory (RSS) once idle.
+server's resident memory (RSS) once idle. Federation (``bench/federation.py``): the inbox's
+accept path, the processing of inbox items by the worker, and a 500-inbox fan-out over TLS.
+Mastodon API (``bench/api.py``): the home timeline over 1,000,000 statuses and posting.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+import api  # bench/api.py, beside this script
+import federation  # bench/federation.py, beside this script
 
 RUNS = 10
 
@@ -79,6 +84,10 @@ def main() -> None:
           f"{statistics.median(times):.3f} s, max {times[-1]:.3f} s   (target <= 0.5 s)")
     print(f"idle RSS after startup and 3 page views: median {statistics.median(rss):.1f} MiB,"
           f" max {max(rss):.1f} MiB   (target <= 80 MiB)")
+    print()
+    federation.run_all()
+    print()
+    api.run_all()
 
 
 if __name__ == "__main__":

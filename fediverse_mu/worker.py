@@ -42,11 +42,18 @@ class Backoff:
         return raw * (1 + self.jitter * rand)
 
 
+DEFAULT_CONCURRENCY = 64
+"""Jobs in flight at once. They mostly wait (on remote servers for deliveries, on the storage
+threads for inbox items), so more than the cores: 8 left a 500-inbox fan-out waiting on TLS
+handshakes one small batch at a time (docs/benchmarks.md). Each host still gets at most
+``federation.peers.MAX_IN_FLIGHT_PER_HOST`` of them."""
+
+
 class Worker:
     """Runs durable jobs in the background with bounded concurrency."""
 
     def __init__(self, storage: Storage, handlers: Mapping[str, Handler], *,
-                 concurrency: int = 8, lease_seconds: float = 300.0,
+                 concurrency: int = DEFAULT_CONCURRENCY, lease_seconds: float = 300.0,
                  poll_interval: float = 5.0, backoff: Backoff | None = None,
                  clock: Callable[[], float] = time.time,
                  rand: Callable[[], float] = random.random,

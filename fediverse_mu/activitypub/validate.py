@@ -604,12 +604,13 @@ def _compile_keyword(keyword: str, arg: Any, schema: dict[str, Any]) -> Check | 
         otherwise = _compile(schema.get("else", True))
         return lambda value: then(value) if condition(value) else otherwise(value)
     if keyword == "properties":
-        props = [(name, _compile(sub)) for name, sub in arg.items()]
+        props = {name: _compile(sub) for name, sub in arg.items()}
 
         def properties(value: Any) -> bool:
-            if isinstance(value, dict):
-                for name, check in props:
-                    if name in value and not check(value[name]):
+            if isinstance(value, dict):  # documents carry fewer keys than object.json names
+                for name, item in value.items():
+                    check = props.get(name)
+                    if check is not None and not check(item):
                         return False
             return True
 
@@ -679,7 +680,24 @@ def _compile(schema: Any) -> Check:
               if (c := _compile_keyword(keyword, arg, schema)) is not None]
     if not checks:
         return lambda value: True
-    return _all_of(checks)
+    check = _all_of(checks)
+    if schema.get("type") == "string" and "format" in schema:
+        return _memoised_for_strings(check)
+    return check
+
+
+def _memoised_for_strings(check: Check) -> Check:
+    """``check`` remembering its verdict on short strings: the same IRIs (an actor, its
+    followers, the public collection) recur in every activity and the format check is the
+    costly part. The verdict depends on the string alone."""
+    memo = lru_cache(maxsize=4096)(check)
+
+    def remembered(value: Any) -> bool:
+        if type(value) is str and len(value) <= 256:
+            return bool(memo(value))
+        return check(value)
+
+    return remembered
 
 
 @cache

@@ -11,6 +11,7 @@ breaker and a per-host concurrency limit (federation/peers.py); see docs/develop
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -79,18 +80,25 @@ class Federation:
         self.peers = PeerTracker(svc, max_in_flight=max_in_flight_per_host)
         self._clock = clock
         self._private_keys: dict[int, RSAPrivateKey] = {}
+        self._key_locks: dict[int, asyncio.Lock] = {}
         self._last_key_refetch: dict[str, float] = {}
 
     # -- signing ----------------------------------------------------------------------------------
 
     async def _private_key(self, account: Account) -> RSAPrivateKey:
         key = self._private_keys.get(account.id)
-        if key is None:
-            pem = await accounts.get_private_key_pem(self.svc, account.id)
-            loaded = serialization.load_pem_private_key(pem.encode(), password=None)
-            if not isinstance(loaded, RSAPrivateKey):
-                raise TypeError("local keys are RSA")
-            key = self._private_keys[account.id] = loaded
+        if key is not None:
+            return key
+        # Single flight: the deliveries of one post start together, and parsing an RSA key
+        # takes ~40 ms under the GIL; only the first of them loads it.
+        async with self._key_locks.setdefault(account.id, asyncio.Lock()):
+            key = self._private_keys.get(account.id)
+            if key is None:
+                pem = await accounts.get_private_key_pem(self.svc, account.id)
+                loaded = serialization.load_pem_private_key(pem.encode(), password=None)
+                if not isinstance(loaded, RSAPrivateKey):
+                    raise TypeError("local keys are RSA")
+                key = self._private_keys[account.id] = loaded
         return key
 
     async def signer(self, account: Account,

@@ -251,7 +251,7 @@ def parse_signature(
     """Check an incoming request's signature without its key and return what to verify."""
     hdrs = _lower_headers(headers)
     try:
-        target = _Target.from_url(url)
+        target = _target_of(url)
     except ValueError as exc:
         raise SignatureError(f"unusable request URL {url!r}: {exc}") from None
     method = method.upper()
@@ -606,6 +606,11 @@ def _utc(now: datetime | None) -> datetime:
     if now.tzinfo is None:
         return now.replace(tzinfo=UTC)
     return now
+
+
+@lru_cache(maxsize=256)  # an inbox sees the same few URLs all day; _Target is immutable
+def _target_of(url: str) -> _Target:
+    return _Target.from_url(url)
 
 
 def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:

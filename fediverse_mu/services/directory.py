@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fediverse_mu.domain import Account, NotFound
+from fediverse_mu.domain.profiles import ProfileField
 from fediverse_mu.services.context import Services
+from fediverse_mu.storage import Database
 from fediverse_mu.storage import accounts as account_store
 from fediverse_mu.storage import directory as store
+from fediverse_mu.storage import profiles as profile_store
 
 ACTIVITY_WEEKS = 12
 
@@ -97,6 +100,19 @@ async def counts(svc: Services, accounts: list[Account]) -> dict[int, AccountCou
     """Posts, followers and following for each account."""
     found = await svc.storage.read(store.account_counts, [a.id for a in accounts])
     return {account_id: AccountCounts(*values) for account_id, values in found.items()}
+
+
+def _details(db: Database, account_ids: list[int]) -> tuple[
+        dict[int, tuple[int, int, int]], dict[int, tuple[ProfileField, ...]]]:
+    return store.account_counts(db, account_ids), profile_store.get_fields(db, account_ids)
+
+
+async def details(svc: Services, accounts: list[Account]) -> tuple[
+        dict[int, AccountCounts], dict[int, tuple[ProfileField, ...]]]:
+    """What Account entities show beyond the account: counts and profile fields (those
+    without fields are left out), in one read (a timeline page asks for ~40 accounts)."""
+    found, fields = await svc.storage.read(_details, [a.id for a in accounts])
+    return {account_id: AccountCounts(*values) for account_id, values in found.items()}, fields
 
 
 async def peers(svc: Services) -> list[str]:

@@ -7,6 +7,7 @@ after the commit for streaming."""
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from urllib.parse import quote
 from fediverse_mu.activitypub import notes as ap
 from fediverse_mu.activitypub.activities import build_undo, new_activity_id
 from fediverse_mu.activitypub.validate import host_of
+from fediverse_mu.coalesce import Coalesced
 from fediverse_mu.domain import Account, Forbidden, Invalid, NotFound
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.domain.statuses import IncomingNote, Status, StatusEdit, StatusView, Visibility
@@ -24,7 +26,7 @@ from fediverse_mu.services import formatting
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.delivery import queue_deliveries
 from fediverse_mu.services.jobs import announce_jobs
-from fediverse_mu.storage import Database
+from fediverse_mu.storage import Database, Storage, StorageError
 from fediverse_mu.storage import accounts as account_store
 from fediverse_mu.storage import follows as follow_store
 from fediverse_mu.storage import lists as list_store
@@ -64,6 +66,7 @@ class _Outcome:
     deleted: list[int] = field(default_factory=list)
     jobs: int = 0
     replayed: bool = False  # an Idempotency-Key retry: nothing new happened
+    view: StatusView | None = None  # the new status as its author sees it (create)
     tags: list[str] = field(default_factory=list)  # the status's hashtags, normalised
 
 
@@ -282,25 +285,74 @@ def _create(db: Database, base_url: str, author: Account, draft: Draft, now: dat
     _notify_subscribers(db, outcome, status, draft.mentions, now)
     if idempotency_key:
         store.put_idempotency_key(db, author.id, idempotency_key, status.id, now)
+    # Loaded once, in this transaction: for the Create and for the answer to the author.
+    outcome.view = _view(db, status.id, author.id)
     if not status.local_only:
         parent_author = None
         if parent is not None and status.visibility is not Visibility.DIRECT:
             parent_author = account_store.get_account_by_id(db, parent.account_id)
         inboxes = _audience_inboxes(db, author, status, draft.mentions,
                                     [parent_author] if parent_author else [])
-        activity = ap.build_create(_note(_view(db, status.id, author.id), base_url))
-        outcome.jobs = queue_deliveries(db, activity, inboxes, signer_id=author.id, now=now_ts)
+        if inboxes:  # no follower elsewhere, nobody remote mentioned: nothing to send
+            activity = ap.build_create(_note(outcome.view, base_url))
+            outcome.jobs = queue_deliveries(db, activity, inboxes, signer_id=author.id,
+                                            now=now_ts)
     return outcome
+
+
+@dataclass(frozen=True)
+class _NewPost:
+    """The arguments of one ``_create``, waiting for the next group commit."""
+
+    base_url: str
+    author: Account
+    draft: Draft
+    now: datetime
+    now_ts: float
+    idempotency_key: str | None
+
+
+def _create_many(db: Database, posts: list[_NewPost]) -> list[_Outcome]:
+    return [_create(db, p.base_url, p.author, p.draft, p.now, p.now_ts, p.idempotency_key)
+            for p in posts]
+
+
+_group_commits: weakref.WeakKeyDictionary[Storage, Coalesced[_NewPost, _Outcome]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _group_commit(storage: Storage) -> Coalesced[_NewPost, _Outcome]:
+    """Posts made while a write is in the storage thread are written together in the next
+    transaction (fediverse_mu/coalesce.py; if it fails, each is retried alone). A post goes
+    into each follower's home feed, one B-tree page per follower: posts committed together
+    share those pages and the commit (bench/api.py)."""
+    found = _group_commits.get(storage)
+    if found is None:
+        target = weakref.ref(storage)  # the cache must not keep its key alive
+
+        async def many(posts: list[_NewPost]) -> list[_Outcome]:
+            live = target()
+            if live is None:
+                raise StorageError("storage is closed")
+            return await live.write(_create_many, posts)
+
+        async def one(post: _NewPost) -> _Outcome:
+            return (await many([post]))[0]
+
+        found = _group_commits[storage] = Coalesced(many, one)
+    return found
 
 
 async def create_status(svc: Services, author: Account, draft: Draft, *,
                         idempotency_key: str | None = None) -> StatusView:
     """Publish a resident's status: stored, in the home feeds, delivered to followers."""
-    outcome = await svc.storage.write(_create, svc.config.base_url, author, draft, _now(svc),
-                                      svc.clock(), idempotency_key)
+    outcome = await _group_commit(svc.storage)(_NewPost(
+        svc.config.base_url, author, draft, _now(svc), svc.clock(), idempotency_key))
     _publish(svc, outcome)
     assert outcome.status is not None
-    return await get_view(svc, outcome.status.id, author)
+    if outcome.view is not None:
+        return outcome.view
+    return await get_view(svc, outcome.status.id, author)  # an idempotent replay
 
 
 def _own_status(db: Database, account: Account, status_id: int) -> Status:

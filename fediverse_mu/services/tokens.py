@@ -90,18 +90,26 @@ async def create_token_for(svc: Services, username: str,
     return issued.secret
 
 
-async def authenticate(svc: Services, token: str) -> Grant:
-    """The grant behind a bearer token, or Unauthorized."""
-    grant = await find_live_token(svc, token)
+def _grant(db: Database, token_hash: str) -> Grant | None:
+    grant = oauth_store.get_live_token(db, token_hash)
     if grant is None:
-        raise Unauthorized("The access token is invalid")
+        return None
     if grant.user_id is None:
         return Grant(grant, None, None)
-    user = await svc.storage.read(account_store.get_user_by_id, grant.user_id)
+    user = account_store.get_user_by_id(db, grant.user_id)
     if user is None or user.disabled or not user.approved:
+        return None
+    return Grant(grant, user, account_store.get_account_by_id(db, user.account_id))
+
+
+async def authenticate(svc: Services, token: str) -> Grant:
+    """The grant behind a bearer token, or Unauthorized."""
+    # One read for token, user and account: every API request comes here, and each storage
+    # call is a round trip to a reader thread (bench/api.py).
+    grant = await svc.storage.read(_grant, hash_token(token))
+    if grant is None:
         raise Unauthorized("The access token is invalid")
-    account = await svc.storage.read(account_store.get_account_by_id, user.account_id)
-    return Grant(grant, user, account)
+    return grant
 
 
 async def find_live_token(svc: Services, token: str) -> Token | None:

@@ -53,9 +53,8 @@ async def optional_viewer(request: web.Request, *scopes: str) -> Account | None:
 
 
 async def render_accounts(svc: Services, accounts: list[Account]) -> list[dict[str, Any]]:
-    """Account entities with their counts and profile fields (two reads for the whole list)."""
-    counts = await directory.counts(svc, accounts)
-    fields = await profiles.fields_of(svc, accounts)
+    """Account entities with their counts and profile fields (one read for the whole list)."""
+    counts, fields = await directory.details(svc, accounts)
     empty = directory.AccountCounts()
     return [entities.account(svc.config, acc, statuses_count=counts.get(acc.id, empty).statuses,
                              followers_count=counts.get(acc.id, empty).followers,

@@ -4,8 +4,9 @@ strings."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -43,8 +44,8 @@ SUPPORTED_MIME_TYPES = list(media_limits.UPLOAD_MIME_TYPES)
 
 def iso(moment: datetime) -> str:
     """Mastodon's date format: ``2026-11-21T06:34:37.000Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + \
-        f"{moment.microsecond // 1000:03d}Z"
+    # isoformat is twice as fast as strftime (this runs ~100 times per timeline page).
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _static(config: Config, name: str) -> str:
@@ -61,8 +62,9 @@ def account(config: Config, acc: Account, *, statuses_count: int = 0,
             followers_count: int = 0, following_count: int = 0,
             fields: Sequence[ProfileField] = ()) -> dict[str, Any]:
     """The Account entity (a remote account's note is sanitised: it is someone else's HTML)."""
-    avatar = _static(config, "avatar.png")
-    header = _static(config, "header.png")
+    static = f"{config.base_url}/static/"
+    avatar = static + "avatar.png"
+    header = static + "header.png"
     return {
         "id": str(acc.id),
         "username": acc.username,
@@ -335,14 +337,21 @@ def _mention(acc: Account) -> dict[str, Any]:
             "acct": acc.acct()}
 
 
+@lru_cache(maxsize=4096)
+def _quoted(name: str) -> str:
+    return quote(name)  # a timeline page quotes ~25 tags, mostly the same few
+
+
 def _tag(config: Config, name: str) -> dict[str, Any]:
-    return {"name": name, "url": f"{config.base_url}/tags/{quote(name)}"}
+    return {"name": name, "url": f"{config.base_url}/tags/{_quoted(name)}"}
 
 
 def status(config: Config, view: StatusView, *, source: bool = False,
-           pinned: bool | None = None) -> dict[str, Any]:
+           pinned: bool | None = None,
+           accounts: Mapping[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The Status entity (https://docs.joinmastodon.org/entities/Status/). ``source`` adds the
-    typed ``text``, as Mastodon does when answering a delete (for "delete and redraft")."""
+    typed ``text``, as Mastodon does when answering a delete (for "delete and redraft");
+    ``accounts`` holds Account entities already rendered (with their counts), by id."""
     st = view.status
     own_pinned = st.pinned if pinned is None else pinned
     entity: dict[str, Any] = {
@@ -351,7 +360,8 @@ def status(config: Config, view: StatusView, *, source: bool = False,
         "url": st.url,
         "created_at": iso(st.created_at),
         "edited_at": None if st.edited_at is None else iso(st.edited_at),
-        "account": account(config, view.account),
+        "account": account(config, view.account) if accounts is None
+        else accounts[view.account.id],
         "content": st.content,
         "visibility": st.visibility.value,
         "sensitive": st.sensitive,
@@ -367,7 +377,8 @@ def status(config: Config, view: StatusView, *, source: bool = False,
         "in_reply_to_id": None if st.in_reply_to_id is None else str(st.in_reply_to_id),
         "in_reply_to_account_id": None if st.in_reply_to_account_id is None
         else str(st.in_reply_to_account_id),
-        "reblog": None if view.reblog is None else status(config, view.reblog),
+        "reblog": None if view.reblog is None else status(config, view.reblog,
+                                                           accounts=accounts),
         "poll": None,
         "card": None,
         "language": st.language,

@@ -56,13 +56,13 @@ async def render_statuses(svc: Services, views: list[StatusView], *, source: boo
                         strict=True))
     out = []
     for view in views:
-        entity = entities.status(svc.config, view, source=source)
-        entity["account"] = rendered[view.account.id]
-        entity["filtered"] = [entities.filter_result(m) for m in matches.get(view.status.id, ())]
-        if view.reblog is not None and entity["reblog"] is not None:
-            entity["reblog"]["account"] = rendered[view.reblog.account.id]
-            entity["reblog"]["filtered"] = [entities.filter_result(m) for m in
-                                            matches.get(view.reblog.status.id, ())]
+        entity = entities.status(svc.config, view, source=source, accounts=rendered)
+        if matches:
+            entity["filtered"] = [entities.filter_result(m)
+                                  for m in matches.get(view.status.id, ())]
+            if view.reblog is not None and entity["reblog"] is not None:
+                entity["reblog"]["filtered"] = [entities.filter_result(m) for m in
+                                                matches.get(view.reblog.status.id, ())]
         out.append(entity)
     return out
 

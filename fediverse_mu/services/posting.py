@@ -603,15 +603,20 @@ async def get_view(svc: Services, status_id: int, viewer: Account | None) -> Sta
     return await svc.storage.read(_get_view, status_id, None if viewer is None else viewer.id)
 
 
-async def get_view_by_uri(svc: Services, uri: str, viewer: Account | None) -> StatusView | None:
-    """A known status by its ActivityPub id, if the viewer may see it."""
-    status = await svc.storage.read(store.get_status_by_uri, uri)
+async def _view_if_visible(svc: Services, status: Status | None,
+                           viewer: Account | None) -> StatusView | None:
     if status is None:
         return None
     try:
         return await get_view(svc, status.id, viewer)
     except NotFound:
         return None
+
+
+async def get_view_by_uri(svc: Services, uri: str, viewer: Account | None) -> StatusView | None:
+    """A known status by its ActivityPub id, if the viewer may see it."""
+    return await _view_if_visible(svc, await svc.storage.read(store.get_status_by_uri, uri),
+                                  viewer)
 
 
 def _context(db: Database, status_id: int, viewer_id: int | None,
@@ -991,13 +996,8 @@ async def search_tags(svc: Services, query: str, limit: int, offset: int = 0) ->
 
 async def find_by_url(svc: Services, url: str, viewer: Account | None) -> StatusView | None:
     """A known status by its id or page URL, if the viewer may see it."""
-    status = await svc.storage.read(store.get_status_by_url, url)
-    if status is None:
-        return None
-    try:
-        return await get_view(svc, status.id, viewer)
-    except NotFound:
-        return None
+    return await _view_if_visible(svc, await svc.storage.read(store.get_status_by_url, url),
+                                  viewer)
 
 
 def _purge(db: Database, actor: Account, now: datetime) -> _Outcome:

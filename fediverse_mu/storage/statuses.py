@@ -343,28 +343,28 @@ def home_timeline_ids(db: Database, account_id: int, page: Page) -> list[int]:
 def public_timeline_ids(db: Database, page: Page, *, local: bool | None = None,
                         only_media: bool = False, include_local_only: bool = False) -> list[int]:
     """A page of the public timeline (``local``: True only ours, False only remote)."""
-    sql = ("SELECT id FROM statuses INDEXED BY idx_statuses_public WHERE visibility = 'public'"
-           " AND deleted_at IS NULL AND reblog_of_id IS NULL")
-    if local is not None:
-        sql += f" AND local = {int(local)}"
+    sql = ("SELECT s.id FROM statuses s INDEXED BY idx_statuses_public WHERE"
+           " s.visibility = 'public' AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL"
+           + _public_conditions(local, only_media, include_local_only))
+    return _page_ids(db, sql, [], page, "s.id")
+
+
+def _public_conditions(local: bool | None, only_media: bool, include_local_only: bool) -> str:
+    """The optional conditions shared by the public and hashtag timelines (on ``s``)."""
+    sql = "" if local is None else f" AND s.local = {int(local)}"
     if only_media:
-        sql += " AND has_media = 1"
+        sql += " AND s.has_media = 1"
     if not include_local_only:
-        sql += " AND local_only = 0"
-    return _page_ids(db, sql, [], page, "id")
+        sql += " AND s.local_only = 0"
+    return sql
 
 
 def tag_timeline_ids(db: Database, tag: str, page: Page, *, local: bool | None = None,
                      only_media: bool = False, include_local_only: bool = False) -> list[int]:
     """A page of public statuses carrying a hashtag."""
     sql = ("SELECT t.status_id FROM status_tags t JOIN statuses s ON s.id = t.status_id"
-           " WHERE t.tag = ? AND s.visibility = 'public' AND s.deleted_at IS NULL")
-    if local is not None:
-        sql += f" AND s.local = {int(local)}"
-    if only_media:
-        sql += " AND s.has_media = 1"
-    if not include_local_only:
-        sql += " AND s.local_only = 0"
+           " WHERE t.tag = ? AND s.visibility = 'public' AND s.deleted_at IS NULL"
+           + _public_conditions(local, only_media, include_local_only))
     return _page_ids(db, sql, [tag], page, "t.status_id")
 
 

@@ -200,7 +200,7 @@ async def process(fed: Federation, job: Job) -> None:
     except (FetchError, InvalidActivity) as exc:
         error = str(exc)
     await fed.svc.storage.write(inbox_store.mark_inbox_item, item_id,
-                                datetime.fromtimestamp(fed.svc.clock(), UTC), error)
+                                fed.svc.now(), error)
     if error:
         log.info("inbox item %s (%s) not applied: %s", item_id, raw.get("type"), error)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from fediverse_mu.activitypub.notes import parse_datetime, parse_note, visibility_of
@@ -153,8 +152,7 @@ async def on_announce(fed: Federation, actor: Account, raw: RawObject) -> str | 
                                                                   FetchBudget())
     if target is None or target.deleted_at is not None:
         return "boosted post unavailable"
-    published = parse_datetime(raw.get("published")) or datetime.fromtimestamp(
-        fed.svc.clock(), UTC)
+    published = parse_datetime(raw.get("published")) or fed.svc.now()
     visibility = visibility_of(_ids(raw.get("to")), _ids(raw.get("cc")), actor.followers_uri, [])
     ok = await posting.receive_announce(fed.svc, actor, str(raw["id"]), target, visibility,
                                         published)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fediverse_mu.activitypub import iri
 from fediverse_mu.domain import Account, Conflict, Invalid, NotFound, RemoteActor, Role, User
@@ -82,7 +82,7 @@ async def create_user(svc: Services, username: str, email: str, *, password: str
     validate_password(password)
     key_pair = generate_key_pair()  # CPU work outside the writer thread
     password_hash = passwords.hash_password(password)
-    now = datetime.fromtimestamp(svc.clock(), UTC)
+    now = svc.now()
     account, user = await svc.storage.write(
         _insert, svc.config.base_url, username, email, password_hash, role,
         locale or svc.config.languages[0], key_pair, now,
@@ -102,7 +102,7 @@ async def count_statuses(svc: Services, account_id: int) -> int:
 
 async def store_remote_actor(svc: Services, actor: RemoteActor, *, from_origin: bool) -> Account:
     """Save a remote actor; its key is replaced only when fetched from its origin."""
-    now = datetime.fromtimestamp(svc.clock(), UTC)
+    now = svc.now()
     return await svc.storage.write(store.upsert_remote_account, actor, now,
                                    update_key=from_origin)
 

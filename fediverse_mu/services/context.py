@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from fediverse_mu.config import Config
 from fediverse_mu.events import EventBus
@@ -22,3 +23,7 @@ class Services:
     events: EventBus = field(default_factory=EventBus)
     clock: Callable[[], float] = time.time
     login_throttle: Throttle = field(default_factory=Throttle)  # failed logins per IP/name
+
+    def now(self) -> datetime:
+        """The clock's time as an aware UTC datetime (what rows are stamped with)."""
+        return datetime.fromtimestamp(self.clock(), UTC)

@@ -127,7 +127,7 @@ def _week_start(moment: datetime) -> datetime:
 
 async def weekly_activity(svc: Services, weeks: int = ACTIVITY_WEEKS) -> list[WeekActivity]:
     """The last ``weeks`` weeks (this one first): local posts, sign-ins, registrations."""
-    start = _week_start(datetime.fromtimestamp(svc.clock(), UTC))
+    start = _week_start(svc.now())
     found = []
     for back in range(weeks):
         week = start - timedelta(weeks=back)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from fediverse_mu.activitypub.html import to_plain_text
@@ -55,9 +55,6 @@ class KeywordChange:
     destroy: bool = False
 
 
-def _now(svc: Services) -> datetime:
-    return datetime.fromtimestamp(svc.clock(), UTC)
-
 
 # -- checking input ----------------------------------------------------------------------------
 
@@ -99,7 +96,7 @@ def _expiry(svc: Services, expires_in: int | None) -> datetime | None:
         return None
     if expires_in <= 0 or expires_in > MAX_EXPIRES_IN:
         raise Invalid("Validation failed: expires_in must be a positive number of seconds")
-    return _now(svc) + timedelta(seconds=expires_in)
+    return svc.now() + timedelta(seconds=expires_in)
 
 
 def _keyword(value: str | None) -> str:
@@ -187,7 +184,7 @@ async def create_filter(svc: Services, owner: Account, *, title: str, context: S
     return await svc.storage.write(
         _create, owner.id, _title(title), parse_context(context),
         FilterAction.WARN if action is None else parse_action(action),
-        _expiry(svc, expires_in), keywords, _now(svc))
+        _expiry(svc, expires_in), keywords, svc.now())
 
 
 def _update(db: Database, owner_id: int, filter_id: int, title: str | None,
@@ -215,7 +212,7 @@ async def update_filter(svc: Services, owner: Account, filter_id: int, *,
         None if context is None else parse_context(context),
         None if action is None else parse_action(action),
         expires_in if isinstance(expires_in, Keep) else _expiry(svc, expires_in), keywords,
-        _now(svc))
+        svc.now())
 
 
 def _delete(db: Database, owner_id: int, filter_id: int) -> None:
@@ -247,7 +244,7 @@ async def add_keyword(svc: Services, owner: Account, filter_id: int, keyword: st
                       whole_word: bool = False) -> FilterKeyword:
     """Add a keyword to a filter."""
     return await svc.storage.write(_add_keyword, owner.id, filter_id, _keyword(keyword),
-                                   whole_word, _now(svc))
+                                   whole_word, svc.now())
 
 
 async def get_keyword(svc: Services, owner: Account, keyword_id: int) -> FilterKeyword:
@@ -302,7 +299,7 @@ def _add_status(db: Database, owner_id: int, filter_id: int, status_id: int,
 async def add_status(svc: Services, owner: Account, filter_id: int,
                      status_id: int) -> FilterStatus:
     """Add a status the owner can see to a filter (boosts of it match too)."""
-    return await svc.storage.write(_add_status, owner.id, filter_id, status_id, _now(svc))
+    return await svc.storage.write(_add_status, owner.id, filter_id, status_id, svc.now())
 
 
 def _owned_status(db: Database, owner_id: int, filter_status_id: int) -> FilterStatus:
@@ -359,7 +356,7 @@ async def v1_create(svc: Services, owner: Account, *, phrase: str, context: Sequ
     return await svc.storage.write(
         _v1_create, owner.id, _title(text), parse_context(context),
         FilterAction.HIDE if irreversible else FilterAction.WARN, _expiry(svc, expires_in),
-        whole_word, _now(svc))
+        whole_word, svc.now())
 
 
 def _v1_update(db: Database, owner_id: int, keyword_id: int, phrase: str | None,
@@ -396,7 +393,7 @@ async def v1_update(svc: Services, owner: Account, keyword_id: int, *,
         None if irreversible is None else
         FilterAction.HIDE if irreversible else FilterAction.WARN,
         expires_in if isinstance(expires_in, Keep) else _expiry(svc, expires_in), whole_word,
-        _now(svc))
+        svc.now())
 
 
 def _v1_delete(db: Database, owner_id: int, keyword_id: int) -> None:
@@ -428,7 +425,7 @@ async def screen(svc: Services, viewer: Account | None, views: Sequence[StatusVi
     status matched, by status id (a boost's and the boosted status's)."""
     if viewer is None or not views:
         return list(views), {}
-    now = _now(svc)
+    now = svc.now()
     active = [f for f in await svc.storage.read(store.list_filters, viewer.id)
               if f.active(now)]
     if not active:

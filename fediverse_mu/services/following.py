@@ -5,7 +5,7 @@ blocks another. Every change and the activities it sends are written in one tran
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fediverse_mu.activitypub.activities import (
@@ -31,9 +31,6 @@ def _inbox(account: Account) -> str:
         raise Invalid(f"{account.actor_uri} has no inbox")
     return inbox
 
-
-def _now(svc: Services) -> datetime:
-    return datetime.fromtimestamp(svc.clock(), UTC)
 
 
 def _follow(db: Database, follower: Account, target: Account, now: datetime,
@@ -70,7 +67,7 @@ async def follow(svc: Services, follower: Account, target: Account, *,
     if follower.id == target.id:
         raise Invalid("an account cannot follow itself")
     notified: list[tuple[int, int]] = []
-    result = await svc.storage.write(_follow, follower, target, _now(svc), svc.clock(),
+    result = await svc.storage.write(_follow, follower, target, svc.now(), svc.clock(),
                                      reblogs, notify, notified)
     announce_jobs(svc)
     notifications.publish(svc, notified)
@@ -124,7 +121,7 @@ async def receive_follow(svc: Services, actor: Account, target: Account,
     if not target.is_local:
         raise NotFound("the followed account is not on this instance")
     notified: list[tuple[int, int]] = []
-    result = await svc.storage.write(_receive_follow, actor, target, raw, _now(svc),
+    result = await svc.storage.write(_receive_follow, actor, target, raw, svc.now(),
                                      svc.clock(), notified)
     announce_jobs(svc)
     notifications.publish(svc, notified)
@@ -146,12 +143,12 @@ def _resolve_response(db: Database, actor: Account, follow_uri: str, accepted: b
 
 async def receive_accept(svc: Services, actor: Account, follow_uri: str) -> bool:
     """A remote actor accepted our follow."""
-    return await svc.storage.write(_resolve_response, actor, follow_uri, True, _now(svc))
+    return await svc.storage.write(_resolve_response, actor, follow_uri, True, svc.now())
 
 
 async def receive_reject(svc: Services, actor: Account, follow_uri: str) -> bool:
     """A remote actor rejected (or removed) our follow."""
-    return await svc.storage.write(_resolve_response, actor, follow_uri, False, _now(svc))
+    return await svc.storage.write(_resolve_response, actor, follow_uri, False, svc.now())
 
 
 def _receive_undo_follow(db: Database, actor: Account, follow_uri: str) -> bool:
@@ -202,7 +199,7 @@ def _answer_request(db: Database, account: Account, requester: Account, accept: 
 async def authorize_request(svc: Services, account: Account, requester: Account) -> Follow:
     """``account`` (local, locked) accepts ``requester``'s pending follow; a remote requester
     gets an Accept. NotFound when there is no pending request."""
-    result = await svc.storage.write(_answer_request, account, requester, True, _now(svc),
+    result = await svc.storage.write(_answer_request, account, requester, True, svc.now(),
                                      svc.clock())
     announce_jobs(svc)
     return result
@@ -210,7 +207,7 @@ async def authorize_request(svc: Services, account: Account, requester: Account)
 
 async def reject_request(svc: Services, account: Account, requester: Account) -> Follow:
     """``account`` refuses ``requester``'s pending follow; a remote requester gets a Reject."""
-    result = await svc.storage.write(_answer_request, account, requester, False, _now(svc),
+    result = await svc.storage.write(_answer_request, account, requester, False, svc.now(),
                                      svc.clock())
     announce_jobs(svc)
     return result
@@ -238,7 +235,7 @@ async def list_followers(svc: Services, account: Account, page: Page, *,
     the viewer blocks or mutes are left out."""
     return await svc.storage.read(rel_store.list_followers, account.id, page,
                                   viewer_id=None if viewer is None else viewer.id,
-                                  now=_now(svc))
+                                  now=svc.now())
 
 
 async def list_following(svc: Services, account: Account, page: Page, *,
@@ -246,13 +243,13 @@ async def list_following(svc: Services, account: Account, page: Page, *,
     """A page of the accounts ``account`` follows as ``(follow id, account)``, newest first."""
     return await svc.storage.read(rel_store.list_following, account.id, page,
                                   viewer_id=None if viewer is None else viewer.id,
-                                  now=_now(svc))
+                                  now=svc.now())
 
 
 async def list_requests(svc: Services, account: Account,
                         page: Page) -> list[tuple[int, Account]]:
     """A page of the pending requests to follow ``account`` as ``(follow id, requester)``."""
-    return await svc.storage.read(rel_store.list_follow_requests, account.id, page, _now(svc))
+    return await svc.storage.read(rel_store.list_follow_requests, account.id, page, svc.now())
 
 
 async def count_requests(svc: Services, account: Account) -> int:

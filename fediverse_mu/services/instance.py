@@ -51,7 +51,7 @@ def create_instance_actor(db: Database, base_url: str, key_pair: tuple[str, str]
 
 async def setup_instance(svc: Services) -> Account:
     """Create the instance actor and its keys if absent; idempotent."""
-    now = datetime.fromtimestamp(svc.clock(), UTC)
+    now = svc.now()
     return await svc.storage.write(create_instance_actor, svc.config.base_url,
                                    generate_key_pair(), now)
 
@@ -69,7 +69,7 @@ def _stats(db: Database, now: datetime, contact_email: str) -> InstanceStats:
 
 async def instance_stats(svc: Services) -> InstanceStats:
     """Users (total and active), local posts, known domains, and whom to contact."""
-    return await svc.storage.read(_stats, datetime.fromtimestamp(svc.clock(), UTC),
+    return await svc.storage.read(_stats, svc.now(),
                                   svc.config.contact_email)
 
 

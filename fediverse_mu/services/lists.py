@@ -8,7 +8,7 @@ through :func:`ensure_list`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fediverse_mu.domain import Account, Invalid, NotFound
 from fediverse_mu.domain.lists import (
@@ -25,10 +25,6 @@ from fediverse_mu.storage import Database
 from fediverse_mu.storage import accounts as account_store
 from fediverse_mu.storage import lists as store
 from fediverse_mu.storage import statuses as status_store
-
-
-def _now(svc: Services) -> datetime:
-    return datetime.fromtimestamp(svc.clock(), UTC)
 
 
 def _title(value: str) -> str:
@@ -74,7 +70,7 @@ async def create_list(svc: Services, owner: Account, *, title: str,
     policy = RepliesPolicy.LIST if replies_policy is None else \
         parse_replies_policy(replies_policy)
     return await svc.storage.write(_create, owner.id, _title(title), policy, exclusive,
-                                   _now(svc), True)
+                                   svc.now(), True)
 
 
 def _ensure(db: Database, owner_id: int, title: str, exclusive: bool,
@@ -93,7 +89,7 @@ async def ensure_list(svc: Services, owner: Account, title: str, *,
     """The owner's list with this title, created when missing (for server-managed lists such
     as a group's or a place's; the per-account limit does not apply). An existing list is
     made (non-)exclusive as asked."""
-    return await svc.storage.write(_ensure, owner.id, _title(title), exclusive, _now(svc))
+    return await svc.storage.write(_ensure, owner.id, _title(title), exclusive, svc.now())
 
 
 async def lists_of(svc: Services, owner: Account) -> list[AccountList]:
@@ -157,7 +153,7 @@ async def add_accounts(svc: Services, owner: Account, list_id: int,
     ids = list(dict.fromkeys(account_ids))
     if len(ids) > MAX_ACCOUNTS_PER_REQUEST:
         raise Invalid(f"Validation failed: at most {MAX_ACCOUNTS_PER_REQUEST} accounts at once")
-    await svc.storage.write(_add, owner.id, list_id, ids, _now(svc))
+    await svc.storage.write(_add, owner.id, list_id, ids, svc.now())
 
 
 def _remove(db: Database, owner_id: int, list_id: int, account_ids: list[int]) -> None:

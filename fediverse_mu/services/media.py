@@ -12,7 +12,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
@@ -37,9 +37,6 @@ class StoredFile:
     path: Path
     mime_type: str
 
-
-def _now(svc: Services) -> datetime:
-    return datetime.fromtimestamp(svc.clock(), UTC)
 
 
 def parse_focus(text: str | None) -> tuple[float, float] | None:
@@ -126,7 +123,7 @@ async def upload(svc: Services, account: Account, data: bytes, description: str 
             thumbnail_mime_type=image.thumbnail.mime_type,
             thumbnail_width=image.thumbnail.width, thumbnail_height=image.thumbnail.height,
             blurhash=image.blurhash, description=text, focus_x=x, focus_y=y,
-            created_at=_now(svc))
+            created_at=svc.now())
     except BaseException:
         await asyncio.to_thread(_remove_paths, [folder / name, folder / thumbnail_name])
         raise
@@ -168,7 +165,7 @@ async def delete_upload(svc: Services, account: Account, media_id: int) -> None:
 async def purge_unattached(svc: Services, older_than: timedelta = UNATTACHED_LIFETIME) -> int:
     """Delete uploads never attached to a status after ``older_than``; returns how many."""
     stale = await svc.storage.write(media_store.delete_unattached_before,
-                                   _now(svc) - older_than)
+                                   svc.now() - older_than)
     await remove_files(svc, stale)
     return len(stale)
 

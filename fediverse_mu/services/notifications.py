@@ -7,7 +7,7 @@ boosts, favourites and edits are notified by ``services.posting``."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fediverse_mu.domain import Account, Follow, FollowState, NotFound, User
 from fediverse_mu.domain.notifications import (
@@ -27,9 +27,6 @@ UNREAD_DEFAULT = 100
 UNREAD_MAX = 1000
 _TYPES = {t.value: t for t in NotificationType}
 
-
-def _now(svc: Services) -> datetime:
-    return datetime.fromtimestamp(svc.clock(), UTC)
 
 
 def make_filter(types: Iterable[str] = (), exclude_types: Iterable[str] = (),
@@ -56,7 +53,7 @@ def _list(db: Database, account_id: int, page: Page, wanted: NotificationFilter,
 async def list_notifications(svc: Services, account: Account, page: Page,
                              wanted: NotificationFilter) -> list[NotificationView]:
     """A page of the resident's notifications, newest first."""
-    return await svc.storage.read(_list, account.id, page, wanted, _now(svc))
+    return await svc.storage.read(_list, account.id, page, wanted, svc.now())
 
 
 def _get(db: Database, account_id: int, notification_id: int,
@@ -71,7 +68,7 @@ def _get(db: Database, account_id: int, notification_id: int,
 async def find_notification(svc: Services, account_id: int,
                             notification_id: int) -> NotificationView | None:
     """One notification as its owner sees it, or None (gone, hidden, or someone else's)."""
-    return await svc.storage.read(_get, account_id, notification_id, _now(svc))
+    return await svc.storage.read(_get, account_id, notification_id, svc.now())
 
 
 async def get_notification(svc: Services, account: Account,
@@ -102,7 +99,7 @@ async def unread_count(svc: Services, user: User, account: Account, wanted: Noti
     last_read = markers[0].last_read_id if markers else ""
     after = int(last_read) if last_read.isdigit() and len(last_read) <= 20 else None
     return await svc.storage.read(store.count_notifications, account.id, wanted, after,
-                                  max(1, min(limit, UNREAD_MAX)), _now(svc))
+                                  max(1, min(limit, UNREAD_MAX)), svc.now())
 
 
 def notify_follow(db: Database, follow: Follow, target: Account,

@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from fediverse_mu.domain import (
@@ -64,9 +64,6 @@ _PKCE_VALUE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 §4.1 and §4
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "about", "blob"})
 
-
-def _now(svc: Services) -> datetime:
-    return datetime.fromtimestamp(svc.clock(), UTC)
 
 
 # -- client applications ------------------------------------------------------------------------
@@ -148,7 +145,7 @@ async def register_app(svc: Services, *, name: str | None, redirect_uris: Iterab
     app = await svc.storage.write(
         oauth_store.put_app, name=name, website=_website(website), redirect_uris=uris,
         scopes=granted, client_id=tokens.new_secret(),
-        client_secret_hash=tokens.hash_token(secret), created_at=_now(svc))
+        client_secret_hash=tokens.hash_token(secret), created_at=svc.now())
     return NewApp(app, secret)
 
 
@@ -254,7 +251,7 @@ def _put_code(db: Database, request: AuthorizationRequest, user: User, code_hash
 async def issue_code(svc: Services, request: AuthorizationRequest, user: User) -> str:
     """The user approved: a one-time code (valid 10 minutes, stored hashed) for the client."""
     code = tokens.new_secret()
-    await svc.storage.write(_put_code, request, user, tokens.hash_token(code), _now(svc))
+    await svc.storage.write(_put_code, request, user, tokens.hash_token(code), svc.now())
     return code
 
 
@@ -403,7 +400,7 @@ async def _authorization_code_grant(svc: Services, app: OAuthApp,
         raise OAuthError("invalid_request", "The code parameter is required")
     issued = await svc.storage.write(_redeem, app, tokens.hash_token(request.code),
                                      request.redirect_uri or None, request.code_verifier,
-                                     _now(svc))
+                                     svc.now())
     if issued is None:
         raise _invalid_grant("The authorization code was already used")
     return issued

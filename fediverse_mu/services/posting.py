@@ -10,7 +10,7 @@ import re
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -44,9 +44,6 @@ MAX_SPOILER = 500
 # Resolves "user@domain" to an account (fetching it when needed); supplied by the face.
 MentionResolver = Callable[[str], Awaitable[Account | None]]
 
-
-def _now(svc: Services) -> datetime:
-    return datetime.fromtimestamp(svc.clock(), UTC)
 
 
 def count_characters(text: str) -> int:
@@ -347,7 +344,7 @@ async def create_status(svc: Services, author: Account, draft: Draft, *,
                         idempotency_key: str | None = None) -> StatusView:
     """Publish a resident's status: stored, in the home feeds, delivered to followers."""
     outcome = await _group_commit(svc.storage)(_NewPost(
-        svc.config.base_url, author, draft, _now(svc), svc.clock(), idempotency_key))
+        svc.config.base_url, author, draft, svc.now(), svc.clock(), idempotency_key))
     _publish(svc, outcome)
     assert outcome.status is not None
     if outcome.view is not None:
@@ -391,7 +388,7 @@ async def edit_status(svc: Services, author: Account, status_id: int,
                       draft: Draft) -> StatusView:
     """Edit one's own status (the previous version goes to its history); federates Update."""
     outcome = await svc.storage.write(_edit, svc.config.base_url, author, status_id, draft,
-                                      _now(svc), svc.clock())
+                                      svc.now(), svc.clock())
     _publish(svc, outcome, STATUS_UPDATED)
     return await get_view(svc, status_id, author)
 
@@ -416,7 +413,7 @@ def _delete(db: Database, author: Account, status_id: int, now: datetime,
 
 async def delete_status(svc: Services, author: Account, status_id: int) -> StatusView:
     """Delete one's own status; returns it as it was (for Mastodon's delete-and-redraft)."""
-    outcome, view = await svc.storage.write(_delete, author, status_id, _now(svc), svc.clock())
+    outcome, view = await svc.storage.write(_delete, author, status_id, svc.now(), svc.clock())
     _publish(svc, outcome, STATUS_DELETED)
     return view
 
@@ -455,7 +452,7 @@ def _favourite(db: Database, account: Account, status_id: int, now: datetime,
 
 async def favourite(svc: Services, account: Account, status_id: int) -> StatusView:
     """Favourite a status (a Like to a remote author)."""
-    outcome = await svc.storage.write(_favourite, account, status_id, _now(svc), svc.clock())
+    outcome = await svc.storage.write(_favourite, account, status_id, svc.now(), svc.clock())
     _publish(svc, outcome)
     return await get_view(svc, status_id, account)
 
@@ -525,7 +522,7 @@ async def reblog(svc: Services, account: Account, status_id: int,
     if chosen is Visibility.DIRECT:
         raise Invalid("Validation failed: a boost cannot be direct")
     outcome = await svc.storage.write(_reblog, svc.config.base_url, account, status_id, chosen,
-                                      _now(svc), svc.clock())
+                                      svc.now(), svc.clock())
     _publish(svc, outcome)
     assert outcome.status is not None
     return await get_view(svc, outcome.status.id, account)
@@ -551,7 +548,7 @@ def _unreblog(db: Database, account: Account, status_id: int, now: datetime,
 
 async def unreblog(svc: Services, account: Account, status_id: int) -> StatusView:
     """Undo a boost; returns the status that was boosted."""
-    outcome, target_id = await svc.storage.write(_unreblog, account, status_id, _now(svc),
+    outcome, target_id = await svc.storage.write(_unreblog, account, status_id, svc.now(),
                                                  svc.clock())
     _publish(svc, outcome, STATUS_DELETED)
     return await get_view(svc, target_id, account)
@@ -568,7 +565,7 @@ def _bookmark(db: Database, account: Account, status_id: int, on: bool, now: dat
 
 async def bookmark(svc: Services, account: Account, status_id: int, on: bool) -> StatusView:
     """Bookmark or unbookmark a status (private to the resident)."""
-    target = await svc.storage.write(_bookmark, account, status_id, on, _now(svc))
+    target = await svc.storage.write(_bookmark, account, status_id, on, svc.now())
     return await get_view(svc, target, account)
 
 
@@ -584,7 +581,7 @@ def _pin(db: Database, account: Account, status_id: int, on: bool, now: datetime
 
 async def pin(svc: Services, account: Account, status_id: int, on: bool) -> StatusView:
     """Pin or unpin one's own status on the profile."""
-    await svc.storage.write(_pin, account, status_id, on, _now(svc))
+    await svc.storage.write(_pin, account, status_id, on, svc.now())
     return await get_view(svc, status_id, account)
 
 
@@ -636,7 +633,7 @@ async def context(svc: Services, status_id: int,
                   viewer: Account | None) -> tuple[list[StatusView], list[StatusView]]:
     """The thread around a status: ancestors and descendants the viewer may see."""
     return await svc.storage.read(_context, status_id, None if viewer is None else viewer.id,
-                                  _now(svc))
+                                  svc.now())
 
 
 def _views(db: Database, ids: list[int], viewer_id: int | None) -> list[StatusView]:
@@ -662,7 +659,7 @@ def _home(db: Database, account_id: int, page: Page, now: datetime) -> list[Stat
 
 async def home_timeline(svc: Services, viewer: Account, page: Page) -> list[StatusView]:
     """A page of the viewer's home feed."""
-    return await svc.storage.read(_home, viewer.id, page, _now(svc))
+    return await svc.storage.read(_home, viewer.id, page, svc.now())
 
 
 def _public(db: Database, viewer_id: int | None, page: Page, local: bool | None,
@@ -677,7 +674,7 @@ async def public_timeline(svc: Services, viewer: Account | None, page: Page, *,
     """A page of public statuses (local-only ones are shown to signed-in residents only)."""
     return await svc.storage.read(_public, None if viewer is None else viewer.id, page, local,
                                   only_media, viewer is not None and viewer.is_local,
-                                  _now(svc))
+                                  svc.now())
 
 
 def _tag(db: Database, viewer_id: int | None, tag: str, page: Page, local: bool | None,
@@ -692,7 +689,7 @@ async def tag_timeline(svc: Services, viewer: Account | None, tag: str, page: Pa
     """A page of public statuses with a hashtag."""
     return await svc.storage.read(_tag, None if viewer is None else viewer.id,
                                   formatting.normalize_tag(tag), page, local, only_media,
-                                  viewer is not None and viewer.is_local, _now(svc))
+                                  viewer is not None and viewer.is_local, svc.now())
 
 
 def _account_statuses(db: Database, account_id: int, viewer_id: int | None, page: Page,
@@ -762,12 +759,16 @@ async def reblogged_by(svc: Services, status_id: int, viewer: Account | None,
 def _history(db: Database, status_id: int, viewer_id: int | None) -> tuple[StatusView,
                                                                             list[StatusEdit]]:
     view = _get_view(db, status_id, viewer_id)
-    return view, store.list_status_edits(db, status_id)
+    status = view.status
+    # A status never edited has one version: itself (as Mastodon answers).
+    return view, store.list_status_edits(db, status_id) or [StatusEdit(
+        status_id=status.id, content=status.content, spoiler_text=status.spoiler_text,
+        sensitive=status.sensitive, created_at=status.created_at)]
 
 
 async def history(svc: Services, status_id: int,
                   viewer: Account | None) -> tuple[StatusView, list[StatusEdit]]:
-    """A status and its versions (oldest first; empty when never edited)."""
+    """A status and its versions, oldest first (the current one included)."""
     return await svc.storage.read(_history, status_id, None if viewer is None else viewer.id)
 
 
@@ -830,7 +831,7 @@ async def receive_note(svc: Services, actor: Account, note: IncomingNote, *,
     to a local status (``force``: fetched as thread context or for a boost)."""
     if note.actor_uri != actor.actor_uri:
         raise Forbidden("the note is attributed to another actor")
-    outcome = await svc.storage.write(_store_note, actor, note, _now(svc), force)
+    outcome = await svc.storage.write(_store_note, actor, note, svc.now(), force)
     _publish(svc, outcome)
     return outcome.status
 
@@ -860,7 +861,7 @@ async def receive_note_update(svc: Services, actor: Account, note: IncomingNote)
     """A remote author edited a post we have; only its author may."""
     if note.actor_uri != actor.actor_uri:
         raise Forbidden("the note is attributed to another actor")
-    outcome = await svc.storage.write(_update_note, actor, note, _now(svc))
+    outcome = await svc.storage.write(_update_note, actor, note, svc.now())
     _publish(svc, outcome, STATUS_UPDATED)
     return outcome.status is not None
 
@@ -882,7 +883,7 @@ def _receive_delete(db: Database, actor: Account, object_uri: str, now: datetime
 
 async def receive_delete(svc: Services, actor: Account, object_uri: str) -> bool:
     """A remote author deleted a post (or a boost): tombstone it, even if not seen yet."""
-    outcome = await svc.storage.write(_receive_delete, actor, object_uri, _now(svc))
+    outcome = await svc.storage.write(_receive_delete, actor, object_uri, svc.now())
     _publish(svc, outcome, STATUS_DELETED)
     return bool(outcome.deleted)
 
@@ -917,7 +918,7 @@ async def receive_announce(svc: Services, actor: Account, activity_uri: str, tar
                            visibility: Visibility, published: datetime) -> bool:
     """A remote boost of a status we have."""
     outcome = await svc.storage.write(_receive_announce, actor, activity_uri, target,
-                                      visibility, published, _now(svc))
+                                      visibility, published, svc.now())
     _publish(svc, outcome)
     return outcome.status is not None
 
@@ -937,7 +938,7 @@ def _receive_like(db: Database, actor: Account, activity_uri: str, target: Statu
 async def receive_like(svc: Services, actor: Account, activity_uri: str,
                        target: Status) -> bool:
     """A remote favourite of a status here."""
-    outcome = await svc.storage.write(_receive_like, actor, activity_uri, target, _now(svc))
+    outcome = await svc.storage.write(_receive_like, actor, activity_uri, target, svc.now())
     _publish(svc, outcome, None)
     return outcome.status is not None
 
@@ -1010,6 +1011,6 @@ async def receive_actor_delete(svc: Services, actor: Account) -> int:
     """A remote actor deleted itself: its posts, boosts, favourites and follows go."""
     if actor.is_local:
         raise Forbidden("a local account cannot be deleted from outside")
-    outcome = await svc.storage.write(_purge, actor, _now(svc))
+    outcome = await svc.storage.write(_purge, actor, svc.now())
     _publish(svc, outcome, STATUS_DELETED)
     return len(outcome.deleted)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fediverse_mu.activitypub.activities import build_update
 from fediverse_mu.activitypub.actors import render_actor
@@ -40,9 +40,6 @@ LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 DEFAULT_PRIVACIES = (Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE)
 MARKER_ID = re.compile(r"^[0-9]{1,20}$")
 
-
-def _now(svc: Services) -> datetime:
-    return datetime.fromtimestamp(svc.clock(), UTC)
 
 
 def note_html(base_url: str, text: str) -> str:
@@ -134,7 +131,7 @@ async def update_profile(svc: Services, account: Account,
     _check(update)
     note = None if update.note is None else note_html(svc.config.base_url, update.note)
     result = await svc.storage.write(_apply, svc.config.base_url, account, update, note,
-                                     _now(svc), svc.clock())
+                                     svc.now(), svc.clock())
     announce_jobs(svc)
     return result
 
@@ -184,4 +181,4 @@ async def save_markers(svc: Services, user: User,
     for timeline, last_read_id in positions.items():
         if not MARKER_ID.match(last_read_id):
             raise Invalid(f"{timeline.value}[last_read_id] must be an id")
-    return await svc.storage.write(_save_markers, user.id, positions, _now(svc))
+    return await svc.storage.write(_save_markers, user.id, positions, svc.now())

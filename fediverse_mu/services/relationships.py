@@ -6,7 +6,7 @@ Muting is private: it never leaves this instance, and can expire."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fediverse_mu.activitypub.activities import build_block, build_undo, new_activity_id
@@ -24,9 +24,6 @@ from fediverse_mu.storage import relationships as store
 MAX_MUTE_SECONDS = 10 * 365 * 24 * 3600  # longer than this is "forever": say 0 instead
 
 
-def _now(svc: Services) -> datetime:
-    return datetime.fromtimestamp(svc.clock(), UTC)
-
 
 def _inbox(account: Account) -> str | None:
     return account.shared_inbox_uri or account.inbox_uri
@@ -36,7 +33,7 @@ async def relationships(svc: Services, account: Account,
                         targets: list[Account]) -> list[Relationship]:
     """How ``account`` relates to each of ``targets``, in order."""
     return await svc.storage.read(store.get_relationships, account.id,
-                                  [t.id for t in targets], _now(svc))
+                                  [t.id for t in targets], svc.now())
 
 
 async def relationship(svc: Services, account: Account, target: Account) -> Relationship:
@@ -68,7 +65,7 @@ async def block(svc: Services, account: Account, target: Account) -> Block:
         raise Invalid("only local accounts can block from here")
     if account.id == target.id:
         raise Invalid("an account cannot block itself")
-    result = await svc.storage.write(_block, account, target, _now(svc), svc.clock())
+    result = await svc.storage.write(_block, account, target, svc.now(), svc.clock())
     announce_jobs(svc)
     return result
 
@@ -108,7 +105,7 @@ async def receive_block(svc: Services, actor: Account, target: Account,
     """A remote actor blocks a local account: record it and end follows between them."""
     if actor.is_local or not target.is_local:
         raise NotFound("a Block must come from a remote actor and aim at a local account")
-    return await svc.storage.write(_receive_block, actor, target, raw, _now(svc))
+    return await svc.storage.write(_receive_block, actor, target, raw, svc.now())
 
 
 def _receive_undo_block(db: Database, actor: Account, block_uri: str) -> bool:
@@ -139,7 +136,7 @@ async def mute(svc: Services, account: Account, target: Account, *,
         raise Invalid("an account cannot mute itself")
     if not 0 <= duration <= MAX_MUTE_SECONDS:
         raise Invalid(f"duration must be 0 to {MAX_MUTE_SECONDS} seconds")
-    now = _now(svc)
+    now = svc.now()
     expires = now + timedelta(seconds=duration) if duration else None
     return await svc.storage.write(store.put_mute, account_id=account.id, target_id=target.id,
                                    notifications=notifications, expires_at=expires, now=now)
@@ -153,10 +150,10 @@ async def unmute(svc: Services, account: Account, target: Account) -> bool:
 async def list_mutes(svc: Services, account: Account,
                      page: Page) -> list[tuple[Mute, Account]]:
     """A page of the accounts ``account`` mutes (mutes still running), newest first."""
-    return await svc.storage.read(store.list_muted, account.id, page, _now(svc))
+    return await svc.storage.read(store.list_muted, account.id, page, svc.now())
 
 
 async def excluded_account_ids(svc: Services, account: Account) -> set[int]:
     """Accounts whose posts ``account`` does not see (blocked either way, or muted): for
     timelines and notifications."""
-    return await svc.storage.read(store.excluded_account_ids, account.id, _now(svc))
+    return await svc.storage.read(store.excluded_account_ids, account.id, svc.now())

@@ -24,7 +24,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from fediverse_mu.domain import Account, Forbidden, Invalid, NotFound, Unauthorized
@@ -465,7 +465,7 @@ class Hub:
         viewers = list(dict.fromkeys(conn.viewer_id for conn, _ in targets))
         found = await self.svc.storage.read(
             _status_fanout, status_id, viewers, sorted(home_candidates),
-            sorted(list_candidates), datetime.fromtimestamp(self.svc.clock(), UTC))
+            sorted(list_candidates), self.svc.now())
         views = found.views
         chosen = [(conn, stream) for conn, stream in targets
                   if conn.viewer_id in views

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fediverse_mu.domain import SCOPES, Account, Invalid, NotFound, Token, Unauthorized, User
 from fediverse_mu.services.context import Services
@@ -65,7 +65,7 @@ async def issue_token(svc: Services, *, user_id: int | None, app_id: int | None,
                       scopes: frozenset[str]) -> IssuedToken:
     """Mint and store a token for a user (or for an app alone when ``user_id`` is None)."""
     return await svc.storage.write(put_new_token, user_id=user_id, app_id=app_id,
-                                   scopes=scopes, now=datetime.fromtimestamp(svc.clock(), UTC))
+                                   scopes=scopes, now=svc.now())
 
 
 def parse_scopes(text: str) -> frozenset[str]:
@@ -120,4 +120,4 @@ async def find_live_token(svc: Services, token: str) -> Token | None:
 async def revoke(svc: Services, token: Token) -> None:
     """Revoke a token: it stops working at once."""
     await svc.storage.write(oauth_store.revoke_token, token.id,
-                            datetime.fromtimestamp(svc.clock(), UTC))
+                            svc.now())

@@ -9,11 +9,13 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fediverse_mu.activitypub.notes import parse_note, render_note
 from fediverse_mu.appkeys import federation_key
 from fediverse_mu.domain import Account
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.domain.statuses import StatusView
 from fediverse_mu.services import following, posting
+from fediverse_mu.services.delivery import queue_deliveries
 from tests.conftest import Instance, make_user, settle
 
 Start = Callable[..., Awaitable[list[Instance]]]
@@ -227,7 +229,6 @@ async def test_unsolicited_and_already_deleted_posts_are_not_kept(instances: Sta
     bob = (await make_user(b.svc, "bob")).account
     remote_bob = await a.app[federation_key].resolve_handle("bob@b.test")
     # bob is not followed from a and mentions nobody there: his post is not kept.
-    from fediverse_mu.activitypub.notes import parse_note, render_note
     post = await _post(b, bob, "Bonjour")
     note = parse_note(render_note(post, base_url=b.base_url))
     assert await posting.receive_note(a.svc, remote_bob, note) is None
@@ -241,8 +242,6 @@ async def test_unsolicited_and_already_deleted_posts_are_not_kept(instances: Sta
 
 
 async def test_a_deleted_actor_disappears_with_its_posts(instances: Start) -> None:
-    from fediverse_mu.services.delivery import queue_deliveries
-
     a, b = await instances("a.test", "b.test")
     alice = (await make_user(a.svc, "alice")).account
     bob = (await make_user(b.svc, "bob")).account

@@ -4,11 +4,17 @@ each response checked against the OpenAPI shapes, and the bad inputs that change
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import time
 from collections.abc import Callable
 from typing import Any
 
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient
+from PIL import Image
 
+from fediverse_mu.services import housekeeping
 from fediverse_mu.services.context import Services
 from tests.conftest import auth as _auth
 from tests.conftest import make_token
@@ -256,15 +262,6 @@ async def test_followers_who_asked_are_notified_of_each_post(client: TestClient,
 
 async def test_delete_and_redraft_reuses_media_and_housekeeping_purges_leftovers(
         client: TestClient, svc: Services) -> None:
-    import dataclasses
-    import io
-    import time
-
-    from aiohttp import FormData
-    from PIL import Image
-
-    from fediverse_mu.services import housekeeping
-
     alice = await make_token(svc, "alice")
     png = io.BytesIO()
     Image.new("RGB", (8, 8), (10, 200, 30)).save(png, "PNG")

@@ -152,7 +152,7 @@ async def lookup_get(request: web.Request) -> web.Response:
     return web.json_response(await render_account(svc, await directory.lookup(svc, acct)))
 
 
-async def _resolve(request: web.Request, query: str) -> Account | None:
+async def resolve_account(request: web.Request, query: str) -> Account | None:
     """A remote account by exact ``user@domain``, fetched through WebFinger if unknown."""
     username, domain = directory.split_handle(request.app[services_key], query)
     if not username or domain is None:
@@ -178,7 +178,7 @@ async def search_get(request: web.Request) -> web.Response:
                                    following_of=me if only_following else None)
     if parse_bool(request.query.get("resolve"), "resolve") and offset == 0 and \
             not only_following:
-        resolved = await _resolve(request, query)
+        resolved = await resolve_account(request, query)
         if resolved is not None and directory.is_listable(resolved):
             found = [resolved, *[a for a in found if a.id != resolved.id][:limit - 1]]
     return web.json_response(await render_accounts(svc, found))

@@ -17,7 +17,7 @@ from fediverse_mu.domain.statuses import StatusView
 from fediverse_mu.federation.client import FetchError
 from fediverse_mu.federation.objects import FetchBudget, resolve_status
 from fediverse_mu.services import accounts, directory, posting
-from fediverse_mu.web.mastodon.accounts import render_accounts, signed_in
+from fediverse_mu.web.mastodon.accounts import render_accounts, resolve_account, signed_in
 from fediverse_mu.web.mastodon.forms import parse_bool, parse_int
 from fediverse_mu.web.mastodon.statuses import render_statuses
 
@@ -52,12 +52,8 @@ async def _accounts(request: web.Request, query: str, me: Account, resolve: bool
     svc = request.app[services_key]
     found = await directory.search(svc, query, limit=limit, offset=offset,
                                    following_of=me if following_only else None)
-    username, domain = directory.split_handle(svc, query)
-    if resolve and offset == 0 and username and domain is not None:
-        try:
-            resolved = await request.app[federation_key].resolve_handle(f"{username}@{domain}")
-        except (FetchError, DomainError):
-            resolved = None
+    if resolve and offset == 0:
+        resolved = await resolve_account(request, query)
         if resolved is not None and directory.is_listable(resolved):
             found = [resolved, *[a for a in found if a.id != resolved.id]][:limit]
     return found

@@ -175,15 +175,8 @@ async def statuses_history_get(request: web.Request) -> web.Response:
     """GET /api/v1/statuses/:id/history: versions oldest first (the current one included)."""
     viewer = await optional_viewer(request, "read:statuses")
     view, edits = await posting.history(_svc(request), _status_id(request), viewer)
-    config = _svc(request).config
-    if not edits:  # never edited: the history is the status itself
-        return web.json_response([{
-            "content": view.status.content, "spoiler_text": view.status.spoiler_text,
-            "sensitive": view.status.sensitive, "created_at": entities.iso(
-                view.status.created_at), "account": entities.account(config, view.account),
-            "poll": None, "media_attachments": [entities.media_attachment(config, m)
-                                                for m in view.media], "emojis": []}])
-    return web.json_response([entities.status_edit(config, view, e) for e in edits])
+    return web.json_response([entities.status_edit(_svc(request).config, view, e)
+                              for e in edits])
 
 
 async def statuses_source_get(request: web.Request) -> web.Response:

@@ -1,6 +1,8 @@
 """Languages of the HTML pages: French first, English too. Templates write English message ids
-as ``{{ _("…") }}``; the catalogues in ``locales/<lang>.json`` map them to each language. The
-language comes from ``?lang=``, the ``lang`` cookie, then ``Accept-Language``."""
+as ``{{ _("…") }}``; the catalogues in ``locales/<lang>.json`` map them to each language, and
+each feature may keep its own ``locales/<feature>.<lang>.json`` (merged in name order), so that
+features do not all edit one file. The language comes from ``?lang=``, the ``lang`` cookie, then
+``Accept-Language``."""
 
 from __future__ import annotations
 
@@ -19,12 +21,17 @@ _LOCALES = Path(__file__).parent / "locales"
 @cache
 def catalogue(lang: str) -> dict[str, str]:
     """The message catalogue of a language (a missing entry shows the English id)."""
-    path = _LOCALES / f"{lang}.json"
-    if not path.exists():
-        return {}
-    with path.open(encoding="utf-8") as handle:
-        data: dict[str, str] = json.load(handle)
+    data: dict[str, str] = {}
+    for path in catalogue_files(lang):
+        with path.open(encoding="utf-8") as handle:
+            data.update(json.load(handle))
     return data
+
+
+def catalogue_files(lang: str) -> list[Path]:
+    """The files whose entries make up a language's catalogue, the main one first."""
+    main = _LOCALES / f"{lang}.json"
+    return ([main] if main.exists() else []) + sorted(_LOCALES.glob(f"*.{lang}.json"))
 
 
 def _from_accept_language(header: str) -> str | None:

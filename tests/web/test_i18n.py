@@ -38,7 +38,6 @@ def test_no_bare_text_outside_messages() -> None:
 
 def test_catalogues_are_valid_json_with_text_values() -> None:
     for lang in i18n.LANGUAGES:
-        path = i18n._LOCALES / f"{lang}.json"
-        if path.exists():
+        for path in i18n.catalogue_files(lang):
             data = json.loads(path.read_text(encoding="utf-8"))
-            assert all(isinstance(v, str) and v for v in data.values())
+            assert all(isinstance(v, str) and v for v in data.values()), path

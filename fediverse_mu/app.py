@@ -36,6 +36,7 @@ from fediverse_mu.web.middleware import (
 )
 from fediverse_mu.web.routes import setup_routes
 from fediverse_mu.web.secure_fetch import secure_fetch_middleware
+from fediverse_mu.web.session import setup_session
 from fediverse_mu.worker import Handler, Worker
 
 MAX_REQUEST_BYTES = 40 * 1024 * 1024  # media uploads; the inbox enforces its own 1 MiB cap
@@ -104,5 +105,6 @@ def create_app(config: Config, *, resolver: AbstractResolver | None = None,
 
     app.cleanup_ctx.extend([storage_ctx, http_ctx, worker_ctx, housekeeping_ctx])
     setup_routes(app)
+    setup_session(app)  # the browser login of the HTML pages, and the CSRF nonce cookie
     setup_streaming(app)  # the live-stream hub: started with the app
     return app

@@ -37,7 +37,8 @@ def _error(request: web.Request, status: int, message: str,
     lang = i18n.negotiate(request)
     response = aiohttp_jinja2.render_template(
         "error.html", request,
-        {"status": status, "message": message, "lang": lang, "_": i18n.translator(lang)},
+        {"status": status, "message": i18n.translator(lang)(message), "lang": lang,
+         "_": i18n.translator(lang)},
         status=status)
     if headers:
         response.headers.update(headers)

@@ -27,11 +27,14 @@ from fediverse_mu.web import i18n
 from fediverse_mu.web.mastodon import entities
 from fediverse_mu.web.pages import page
 from fediverse_mu.web.params import client_ip, read_params
+from fediverse_mu.web.session import (
+    CSRF_FAILED,
+    csrf_matches,
+    csrf_token,
+    current_login,
+    start_session,
+)
 
-SESSION_COOKIE = "fmu_session"
-NONCE_COOKIE = "fmu_csrf"
-COOKIE_PATH = "/oauth"
-CSRF_FAILED = "The form has expired. Please reload the page and try again."
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _AUTHORIZE_PARAMS = ("client_id", "redirect_uri", "response_type", "scope", "state",
                      "code_challenge", "code_challenge_method")
@@ -88,18 +91,10 @@ def _authorize_failed(request: web.Request, exc: OAuthError) -> web.Response:
     return _error_page(request, 400, exc.message)
 
 
-def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str,
-                max_age: int | None = None) -> None:
-    secure = request.app[services_key].config.scheme == "https"
-    response.set_cookie(name, value, path=COOKIE_PATH, httponly=True, samesite="Lax",
-                        secure=secure, max_age=max_age)
-
-
 def _consent_page(request: web.Request, auth: oauth.AuthorizationRequest, *,
                   account: Account | None, force_login: bool, error: str | None = None,
                   username: str = "", status: int = 200) -> web.Response:
     svc = request.app[services_key]
-    nonce = request.cookies.get(NONCE_COOKIE) or oauth.new_csrf_nonce()
     hidden = [("client_id", auth.app.client_id), ("redirect_uri", auth.redirect_uri),
               ("response_type", "code"), ("scope", " ".join(sorted(auth.scopes))),
               ("state", auth.state), ("code_challenge", auth.code_challenge),
@@ -111,15 +106,13 @@ def _consent_page(request: web.Request, auth: oauth.AuthorizationRequest, *,
     response = page(request, "oauth_authorize.html", {
         "config": svc.config, "app": auth.app, "scopes": sorted(auth.scopes),
         "redirect_uri": auth.redirect_uri, "out_of_band": auth.out_of_band,
-        "account": account, "hidden": fields, "csrf_token": oauth.csrf_token(svc, nonce),
+        "account": account, "hidden": fields, "csrf_token": csrf_token(request),
         "error": None if error is None else _translate(request, error),
         "username": username, "switch_url": switch_url,
         "other_query": urlencode([(n, v) for n, v in fields if n != "force_login"]),
     }, status=status)
     response.headers.update(_NO_STORE)
     response.headers["Content-Security-Policy"] = _csp(auth.redirect_uri)
-    if NONCE_COOKIE not in request.cookies:
-        _set_cookie(request, response, NONCE_COOKIE, nonce)
     return response
 
 
@@ -131,9 +124,8 @@ async def authorize_get(request: web.Request) -> web.Response:
     except OAuthError as exc:
         return _authorize_failed(request, exc)
     force_login = _truthy(request.query.get("force_login"))
-    login = None if force_login else await oauth.session_login(
-        svc, request.cookies.get(SESSION_COOKIE))
-    return _consent_page(request, auth, account=None if login is None else login[1],
+    login = None if force_login else await current_login(request)
+    return _consent_page(request, auth, account=None if login is None else login.account,
                          force_login=force_login)
 
 
@@ -141,8 +133,7 @@ async def authorize_post(request: web.Request) -> web.Response:
     """The user's decision: log in (or use the session) and approve, or deny."""
     svc = request.app[services_key]
     form = await read_params(request)
-    if not oauth.csrf_token_matches(svc, request.cookies.get(NONCE_COOKIE),
-                                    form.get("csrf_token")):
+    if not csrf_matches(request, form.get("csrf_token")):
         return _error_page(request, 403, CSRF_FAILED)
     try:
         auth = await oauth.authorization_request(svc, **_authorize_args(form))
@@ -157,10 +148,9 @@ async def authorize_post(request: web.Request) -> web.Response:
                                              "The resource owner denied the request.",
                                              "state": auth.state})
     force_login = _truthy(form.get("force_login"))
-    login = None if force_login else await oauth.session_login(
-        svc, request.cookies.get(SESSION_COOKIE))
+    login = None if force_login else await current_login(request)
     if login is not None:
-        user, new_session = login[0], False
+        user, new_session = login.user, False
     else:
         username = form.get("username", "")
         try:
@@ -183,8 +173,7 @@ async def authorize_post(request: web.Request) -> web.Response:
     else:
         response = _redirect(auth.redirect_uri, {"code": code, "state": auth.state})
     if new_session:
-        _set_cookie(request, response, SESSION_COOKIE, oauth.session_value(svc, user),
-                    max_age=int(oauth.SESSION_LIFETIME.total_seconds()))
+        start_session(request, response, user)
     return response
 
 

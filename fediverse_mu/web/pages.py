@@ -16,12 +16,14 @@ from fediverse_mu.web import i18n
 def page(request: web.Request, template: str, context: dict[str, object],
          status: int = 200) -> web.Response:
     """Render a page in the visitor's language."""
+    from fediverse_mu.web.session import page_context  # the session module renders pages too
+
     lang = i18n.negotiate(request)
     # The language links keep the page's other query parameters (/oauth/authorize needs them).
     other_query = urlencode([(k, v) for k, v in request.query.items() if k != "lang"])
     response = aiohttp_jinja2.render_template(
-        template, request, {"other_query": other_query, **context, "lang": lang,
-                            "_": i18n.translator(lang), "languages": i18n.LANGUAGES,
+        template, request, {"other_query": other_query, **page_context(request), **context,
+                            "lang": lang, "_": i18n.translator(lang), "languages": i18n.LANGUAGES,
                             "path": request.path},
         status=status)
     if request.query.get("lang") in i18n.LANGUAGES:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from fediverse_mu.web import activitypub, nodeinfo, notes, oauth, pages, webfinger
+from fediverse_mu.web import activitypub, nodeinfo, notes, oauth, pages, session, webfinger
 from fediverse_mu.web.mastodon import accounts as m_accounts
 from fediverse_mu.web.mastodon import apps as m_apps
 from fediverse_mu.web.mastodon import filters as m_filters
@@ -36,6 +36,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/about", pages.home_get)
     r.add_get("/healthz", pages.healthz_get)
     r.add_static("/static/", STATIC_DIR, append_version=False)
+    session.setup_routes(r)
 
     _api(r, "GET", "/.well-known/nodeinfo", nodeinfo.well_known_nodeinfo_get)
     _api(r, "GET", "/nodeinfo/{version}", nodeinfo.nodeinfo_get)

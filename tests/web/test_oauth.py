@@ -25,7 +25,7 @@ from fediverse_mu.appkeys import services_key
 from fediverse_mu.services import oauth as oauth_service
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.throttle import Throttle
-from fediverse_mu.web import i18n
+from fediverse_mu.web import i18n, session
 from fediverse_mu.web import oauth as oauth_web
 from tests.conftest import PASSWORD, FakeClock, RealServer, count, make_token, make_user
 
@@ -355,7 +355,7 @@ async def test_a_forged_session_cookie_is_ignored(client: TestClient, svc: Servi
     alice = await make_user(svc, "alice")
     app = await register(client)
     client.session.cookie_jar.update_cookies(
-        {oauth_web.SESSION_COOKIE: f"{alice.user.id}.9999999999.{'0' * 64}"})
+        {session.SESSION_COOKIE: f"{alice.user.id}.9999999999.{'0' * 64}"})
     page = await authorize_page(client, app)
     assert 'name="password"' in page
 

@@ -8,13 +8,14 @@ import contextlib
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Literal
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
 
-from fediverse_mu import __version__
+from fediverse_mu import __version__, eventrelay
 from fediverse_mu.appkeys import config_key, federation_key, services_key, worker_key
 from fediverse_mu.config import Config
 from fediverse_mu.domain import Job
@@ -55,9 +56,13 @@ def job_handlers(app: web.Application) -> dict[str, Handler]:
 def create_app(config: Config, *, resolver: AbstractResolver | None = None,
                start_worker: bool = True, clock: Callable[[], float] = time.time,
                storage_readers: int = 2,
-               ssl_context: ssl.SSLContext | None = None) -> web.Application:
+               ssl_context: ssl.SSLContext | None = None,
+               relay: Literal["hub", "client"] | None = None,
+               on_relay_lost: Callable[[], None] | None = None) -> web.Application:
     """Build the application; the database opens on startup and closes on cleanup.
-    ``ssl_context`` replaces the system trust store for outgoing HTTPS (tests: a local CA)."""
+    ``ssl_context`` replaces the system trust store for outgoing HTTPS (tests: a local CA).
+    ``relay`` joins the processes of ``serve --workers N``: the first one is the ``hub`` (and
+    runs the worker), the others are ``client``s (``on_relay_lost`` called if the hub goes)."""
     app = web.Application(
         middlewares=[security_headers_middleware, cors_middleware, error_middleware,
                      secure_fetch_middleware],
@@ -103,7 +108,20 @@ def create_app(config: Config, *, resolver: AbstractResolver | None = None,
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app.cleanup_ctx.extend([storage_ctx, http_ctx, worker_ctx, housekeeping_ctx])
+    async def relay_ctx(app: web.Application) -> AsyncIterator[None]:
+        path = eventrelay.socket_path(config.data_dir)
+        end: eventrelay.RelayHub | eventrelay.RelayClient | None = None
+        if relay == "hub":
+            end = eventrelay.RelayHub(svc.events, path)
+        elif relay == "client":
+            end = eventrelay.RelayClient(svc.events, path, on_lost=on_relay_lost)
+        if end is not None:
+            await end.start()
+        yield
+        if end is not None:
+            await end.close()
+
+    app.cleanup_ctx.extend([storage_ctx, http_ctx, relay_ctx, worker_ctx, housekeeping_ctx])
     setup_routes(app)
     setup_session(app)  # the browser login of the HTML pages, and the CSRF nonce cookie
     setup_streaming(app)  # the live-stream hub: started with the app

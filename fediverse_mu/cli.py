@@ -8,10 +8,14 @@ import argparse
 import asyncio
 import errno
 import logging
+import os
+import signal
+import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from fediverse_mu import __version__
 from fediverse_mu.config import Config, ConfigError, load_config
@@ -110,13 +114,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _require_current_schema(config)
     host = args.host or config.listen_host
     port = args.port or config.listen_port
+    workers = args.workers or config.workers
     _setup_logging(config.log_level)
-    app = create_app(config)
-    log.info("fediverse-mu %s serving %s on http://%s:%d", __version__, config.base_url, host,
-             port)
+    if args.worker_process:  # one of the other web processes of ``--workers N``
+        app = create_app(config, start_worker=False, relay="client",
+                         on_relay_lost=_stop_this_process)
+        _stop_when_parent_goes()
+    elif workers > 1:
+        app = create_app(config, relay="hub")
+        app.cleanup_ctx.append(_other_processes(args.data, host, port, workers - 1))
+    else:
+        app = create_app(config)
+    if not args.worker_process:
+        log.info("fediverse-mu %s serving %s on http://%s:%d%s", __version__, config.base_url,
+                 host, port, f" with {workers} processes" if workers > 1 else "")
     try:
         web.run_app(app, host=host, port=port, print=None, access_log_class=AccessLogger,
-                    access_log=logging.getLogger("fediverse_mu.access"), shutdown_timeout=15)
+                    access_log=logging.getLogger("fediverse_mu.access"), shutdown_timeout=15,
+                    reuse_port=workers > 1 or args.worker_process)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             _fail(f"port {port} on {host} is already in use; stop the other program or choose "
@@ -125,6 +140,43 @@ def cmd_serve(args: argparse.Namespace) -> int:
             _fail(f"cannot listen on {host}:{port}: {exc.strerror}")
         raise
     return 0
+
+
+def _stop_this_process() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)  # aiohttp's run_app shuts down gracefully
+
+
+def _stop_when_parent_goes() -> None:
+    """A worker process stops when its standard input closes: the first process holds the
+    other end, so even a kill -9 of the first process stops the others."""
+    def watch() -> None:
+        sys.stdin.buffer.read()
+        _stop_this_process()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _other_processes(data: str, host: str, port: int, count: int) -> Callable[
+        [Any], AsyncIterator[None]]:
+    """A cleanup context that starts the other web processes after the event hub, and stops
+    them (SIGTERM, then SIGKILL after 20 s) when the first process stops."""
+    async def ctx(app: Any) -> AsyncIterator[None]:
+        command = [sys.executable, "-m", "fediverse_mu", "serve", "--data", data,
+                   "--host", host, "--port", str(port), "--worker-process"]
+        children = [await asyncio.create_subprocess_exec(*command, stdin=subprocess.PIPE)
+                    for _ in range(count)]
+        yield
+        for child in children:
+            if child.returncode is None:
+                child.terminate()
+        for child in children:
+            try:
+                await asyncio.wait_for(child.wait(), 20)
+            except TimeoutError:
+                child.kill()
+                await child.wait()
+
+    return ctx
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:
@@ -202,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     _data_arg(serve)
     serve.add_argument("--host", help="listen address (default: listen_host from config)")
     serve.add_argument("--port", type=int, help="listen port (default: listen_port)")
+    serve.add_argument("--workers", type=int, choices=range(1, 33), metavar="N",
+                       help="web processes sharing the port, one per core (default: workers "
+                            "from config, 1)")
+    serve.add_argument("--worker-process", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="apply pending database migrations")

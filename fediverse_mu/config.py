@@ -140,6 +140,14 @@ def _port(value: Any) -> int:
     return value
 
 
+def _workers(value: Any) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 32:
+        raise ValueError
+    return value
+
+
 def _listen_host(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError
@@ -192,6 +200,7 @@ _KEYS: tuple[_Key, ...] = (
     _Key("scheme", _choice(SCHEMES), "'https' or 'http'"),
     _Key("listen_host", _listen_host, "an IP address or 'localhost', e.g. '127.0.0.1'"),
     _Key("listen_port", _port, "a port number between 1 and 65535"),
+    _Key("workers", _workers, "a number of web processes between 1 and 32 (one per core)"),
     _Key("place_name", _text(100), "a text of at most 100 characters"),
     _Key("place_description", _text(2000), "a text of at most 2000 characters"),
     _Key("place_kind", _choice(PLACE_KINDS), "one of " + ", ".join(PLACE_KINDS)),
@@ -220,6 +229,7 @@ class Config:
     scheme: str = "https"
     listen_host: str = "127.0.0.1"
     listen_port: int = 8000
+    workers: int = 1
     place_name: str = "Mon tiers-lieu"
     place_description: str = ""
     place_kind: str = "tiers-lieu"
@@ -352,7 +362,8 @@ def _toml_value(value: Any) -> str:
 
 _SECTIONS = (
     ("Public address of this instance", ("domain", "scheme")),
-    ("Where the server listens (put a TLS reverse proxy in front)", ("listen_host", "listen_port")),
+    ("Where the server listens (put a TLS reverse proxy in front); workers: one per core",
+     ("listen_host", "listen_port", "workers")),
     ("The place (tiers-lieu)",
      ("place_name", "place_description", "place_kind", "place_territory", "languages")),
     ("Residents and safety", ("registration_mode", "contact_email", "authorized_fetch")),

@@ -56,6 +56,8 @@ def test_every_key_can_come_from_the_environment(tmp_path: Path) -> None:
     ("domain", "lieu.example:0", "HOST[:PORT]"),
     ("domain", "lieu.example:99999", "HOST[:PORT]"),
     ("listen_port", "eighty", "port number"),
+    ("workers", "0", "between 1 and 32"),
+    ("workers", "33", "between 1 and 32"),
     ("scheme", "ftp", "'https' or 'http'"),
     ("registration_mode", "everyone", "open, approval, invite, closed"),
     ("languages", "français", "language codes"),

@@ -90,7 +90,7 @@ async def search(svc: Services, query: str, *, limit: int = 40, offset: int = 0,
     if not username:
         return []
     local_only = "@" in query.strip().removeprefix("@") and domain is None
-    return await svc.storage.read(
+    return await svc.storage.read_in_thread(  # a prefix search may scan
         store.search_accounts, name=username, domain=domain, local_only=local_only,
         following_of=None if following_of is None else following_of.id, limit=limit,
         offset=offset)
@@ -131,6 +131,7 @@ async def weekly_activity(svc: Services, weeks: int = ACTIVITY_WEEKS) -> list[We
     found = []
     for back in range(weeks):
         week = start - timedelta(weeks=back)
-        figures = await svc.storage.read(store.week_activity, week, week + timedelta(weeks=1))
+        figures = await svc.storage.read_in_thread(store.week_activity, week,
+                                                   week + timedelta(weeks=1))
         found.append(WeekActivity(week, *figures))
     return found

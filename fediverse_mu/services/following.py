@@ -166,12 +166,12 @@ async def receive_undo_follow(svc: Services, actor: Account, follow_uri: str) ->
 
 async def follower_uris(svc: Services, account: Account) -> list[str]:
     """Actor ids of an account's accepted followers."""
-    return await svc.storage.read(store.list_follower_uris, account.id)
+    return await svc.storage.read_in_thread(store.list_follower_uris, account.id)
 
 
 async def following_uris(svc: Services, account: Account) -> list[str]:
     """Actor ids an account follows."""
-    return await svc.storage.read(store.list_following_uris, account.id)
+    return await svc.storage.read_in_thread(store.list_following_uris, account.id)
 
 
 async def get_follow(svc: Services, follower: Account, target: Account) -> Follow | None:

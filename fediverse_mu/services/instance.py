@@ -69,8 +69,8 @@ def _stats(db: Database, now: datetime, contact_email: str) -> InstanceStats:
 
 async def instance_stats(svc: Services) -> InstanceStats:
     """Users (total and active), local posts, known domains, and whom to contact."""
-    return await svc.storage.read(_stats, svc.now(),
-                                  svc.config.contact_email)
+    return await svc.storage.read_in_thread(_stats, svc.now(),  # counts scan
+                                            svc.config.contact_email)
 
 
 async def database_answers(svc: Services) -> bool:

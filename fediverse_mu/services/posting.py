@@ -992,7 +992,7 @@ async def search_tags(svc: Services, query: str, limit: int, offset: int = 0) ->
     prefix = formatting.normalize_tag(query.strip().lstrip("#"))
     if not prefix or not all(c.isalnum() or c == "_" for c in prefix):
         return []
-    return await svc.storage.read(store.search_tags, prefix, limit, offset)
+    return await svc.storage.read_in_thread(store.search_tags, prefix, limit, offset)
 
 
 async def find_by_url(svc: Services, url: str, viewer: Account | None) -> StatusView | None:

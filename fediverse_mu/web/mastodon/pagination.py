@@ -22,6 +22,7 @@ from aiohttp import web
 from fediverse_mu.appkeys import services_key
 from fediverse_mu.domain import Invalid
 from fediverse_mu.domain.pagination import Page
+from fediverse_mu.web.jsonbody import fast_json_response
 
 DEFAULT_LIMIT = 40
 MAX_LIMIT = 80
@@ -74,7 +75,7 @@ def link_header(request: web.Request, ids: Sequence[int], page: Page) -> str | N
 def paged_response(request: web.Request, body: list[Any], ids: Sequence[int],
                    page: Page) -> web.Response:
     """A JSON list with its ``Link`` header."""
-    response = web.json_response(body)
+    response = fast_json_response(body)
     link = link_header(request, ids, page)
     if link is not None:
         response.headers["Link"] = link

@@ -1,13 +1,14 @@
 # fediverse-mu — the two commands a newcomer needs:
 #   make run    set up .venv, create a demo place in var/demo (first time) and serve it
-#   make test   set up .venv with the test tools, run ruff, mypy and the whole test suite
+#   make test   set up .venv with the test tools (and Debian's Chromium for the browser test),
+#               run ruff, mypy and the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO ?= var/demo
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest bench clean check-python
+.PHONY: run test lint typecheck pytest bench clean check-python browser
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -49,7 +50,10 @@ lint: $(VENV)/.stamp-test
 typecheck: $(VENV)/.stamp-test
 	$(BIN)/mypy
 
-pytest: $(VENV)/.stamp-test
+browser:
+	@.ci/install-browser
+
+pytest: $(VENV)/.stamp-test browser
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest

@@ -44,6 +44,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -530,9 +531,50 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 
 def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system, all threads) used so far by a process."""
+    """CPU seconds (user + system, all threads) used so far by a process and its children
+    (the other web processes of ``serve --workers N``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(process_cpu(child) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def start_workers(data: Path, log_path: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``fediverse-mu serve --workers N`` (as an admin would) on a free port, and wait
+    until every process answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with log_path.open("ab") as log_file:
+        proc = subprocess.Popen([sys.executable, "-m", "fediverse_mu", "serve", "--data",
+                                 str(data), "--host", "127.0.0.1", "--port", str(port),
+                                 "--workers", str(workers)], stdin=subprocess.DEVNULL,
+                                stdout=log_file, stderr=log_file)
+    deadline = time.monotonic() + 60
+    while len(_children(proc.pid)) < workers - 1 or not _answers(port):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError(f"serve --workers {workers} did not start; see {log_path}")
+        time.sleep(0.2)
+    time.sleep(2)  # the other processes open their sockets a little after they start
+    return proc, port
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def percentile(sorted_values: Sequence[float], fraction: float) -> float:
@@ -633,10 +675,14 @@ async def _check_home(port: int, token: str) -> dict[str, Any]:
             "authors": len({s["account"]["id"] for s in page})}
 
 
-def bench_home(data: Path, token: str, log: Path, profile: Path | None) -> tuple[
-        dict[str, Any], list[LoadResult]]:
-    """Benchmark 1 (see the module docstring)."""
-    proc, port = start_server(data, log, profile=profile)
+def bench_home(data: Path, token: str, log: Path, profile: Path | None, workers: int = 1,
+               ) -> tuple[dict[str, Any], list[LoadResult]]:
+    """Benchmark 1 (see the module docstring); ``workers`` > 1 runs ``fediverse-mu serve
+    --workers N`` instead of one process."""
+    if workers > 1:
+        proc, port = start_workers(data, log, workers)
+    else:
+        proc, port = start_server(data, log, profile=profile)
     try:
         checked = asyncio.run(_check_home(port, token))
         headers = {"Authorization": f"Bearer {token}"}
@@ -645,10 +691,15 @@ def bench_home(data: Path, token: str, log: Path, profile: Path | None) -> tuple
         def home(number: int, sequence: int) -> Request:
             return "GET", path, headers, None
 
-        results = [asyncio.run(load(port, proc.pid, "home", loops, READ_WARMUP, READ_SECONDS,
+        label = "home" if workers == 1 else f"home, {workers} processes"
+        results = [asyncio.run(load(port, proc.pid, label, loops, READ_WARMUP, READ_SECONDS,
                                     home)) for loops in READ_LOOPS]
     finally:
-        stop_server(proc)
+        if workers > 1:
+            proc.terminate()
+            proc.wait(30)
+        else:
+            stop_server(proc)
     return checked, results
 
 
@@ -697,6 +748,8 @@ def run_all(*, reseed: bool = False, profile: bool = False) -> None:
         copied = time.perf_counter() - copy_start
         checked, reads = bench_home(data, info["tokens"]["reader"], Path(folder) / "serve.log",
                                     PROFILE if profile else None)
+        reads += bench_home(data, info["tokens"]["reader"], Path(folder) / "serve-2.log", None,
+                            workers=2)[1]
         posts = [bench_posting(data, info["tokens"], Path(folder) / "serve-post.log", label,
                                [username(i) for i in indexes])
                  for label, indexes in (
@@ -706,7 +759,8 @@ def run_all(*, reseed: bool = False, profile: bool = False) -> None:
     rows = []
     for result in reads:
         target = ">= 1,000/s, p99 <= " + ("10 ms" if result.loops <= 4 else "100 ms")
-        rows.append((f"home timeline, limit={PAGE}, {result.loops} clients",
+        processes = "" if result.label == "home" else result.label.removeprefix("home") + ","
+        rows.append((f"home timeline, limit={PAGE},{processes} {result.loops} clients",
                      f"{result.rate:,.0f} requests/s, p50 {result.ms(0.5):.1f} ms, "
                      f"p99 {result.ms(0.99):.1f} ms", target))
     for (posted, _), who in zip(posts, (f"{POSTER_FOLLOWERS} local followers each",
@@ -727,7 +781,7 @@ def run_all(*, reseed: bool = False, profile: bool = False) -> None:
           f"{checked['boosts']} boosts")
     for result in [*reads, *(posted for posted, _ in posts)]:
         other = {k: v for k, v in result.statuses.items() if k != 200}
-        warmup = READ_WARMUP if result.label == "home" else POST_WARMUP
+        warmup = READ_WARMUP if result.label.startswith("home") else POST_WARMUP
         print(f"  {result.label} x{result.loops}: {result.requests:,} requests in "
               f"{result.seconds:.1f} s after {warmup:.0f} s of warm-up; server CPU "
               f"{result.server_cpu / result.requests * 1e6:,.0f} µs/request"

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import api  # bench/api.py, beside this script
 import federation  # bench/federation.py, beside this script
+import groups  # bench/groups.py, beside this script
+import places  # bench/places.py, beside this script
 
 RUNS = 10
 
@@ -87,7 +89,11 @@ def main() -> None:
     print()
     federation.run_all()
     print()
+    groups.run_all()
+    print()
     api.run_all()
+    print()
+    places.run_all()
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from fediverse_mu.federation import inbox
 from fediverse_mu.federation.client import Federation
 from fediverse_mu.federation.transport import Transport
 from fediverse_mu.resources import templates_dir
-from fediverse_mu.services import housekeeping
+from fediverse_mu.services import groups, housekeeping, polls, scheduled
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.delivery import DELIVER_JOB
 from fediverse_mu.storage import Storage
@@ -50,7 +50,19 @@ def job_handlers(app: web.Application) -> dict[str, Handler]:
     async def process_inbox(job: Job) -> None:
         await inbox.process(fed, job)
 
-    return {DELIVER_JOB: fed.deliver, INBOX_JOB: process_inbox}
+    async def welcome_member(job: Job) -> None:
+        await groups.run_welcome(fed.svc, job)
+
+    async def end_poll(job: Job) -> None:
+        await polls.end_poll(fed.svc, int(job.payload["status_id"]))
+
+    async def publish_scheduled(job: Job) -> None:
+        await scheduled.publish(fed.svc, int(job.payload["scheduled_id"]),
+                                resolve=fed.resolve_handle)
+
+    return {DELIVER_JOB: fed.deliver, INBOX_JOB: process_inbox,
+            groups.WELCOME_JOB: welcome_member, polls.POLL_END_JOB: end_poll,
+            scheduled.PUBLISH_JOB: publish_scheduled}
 
 
 def create_app(config: Config, *, resolver: AbstractResolver | None = None,

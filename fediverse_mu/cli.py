@@ -85,6 +85,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
     config = maintenance.initialise(target, values, force=args.force)
+    from fediverse_mu.cli_places import apply_init_options  # --address/--coordinates/--radius
+    apply_init_options(config, args)
     print(f"Initialised {config.place_name!r} at {config.base_url} in {target}")
     print(f"Next: fediverse-mu user create --data {target} NAME --email EMAIL --admin")
     print(f"Then: fediverse-mu serve --data {target}")
@@ -288,6 +290,14 @@ def build_parser() -> argparse.ArgumentParser:
     _data_arg(backup)
     backup.add_argument("out", metavar="OUT.db")
     backup.set_defaults(func=cmd_backup)
+    from fediverse_mu import cli_moderation
+    cli_moderation.register(commands, user_commands)
+    from fediverse_mu import cli_registration
+    cli_registration.register(commands, user_commands)
+    from fediverse_mu import cli_groups
+    cli_groups.register(commands, user_commands)
+    from fediverse_mu import cli_places
+    cli_places.register(commands, user_commands)
     return parser
 
 

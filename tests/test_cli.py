@@ -450,7 +450,7 @@ def test_help_of_every_command(
     assert code == 0
     assert out.startswith("usage: fediverse-mu" + "".join(f" {c}" for c in command))
     assert err == ""
-    if command and command[-1] not in ("user", "token"):
+    if command and "ACTION ..." not in out.splitlines()[0]:  # a command, not a group of them
         assert "--data" in out
 
 

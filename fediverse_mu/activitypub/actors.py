@@ -1,12 +1,16 @@
 """Actor documents: rendering local actors (Person, the instance Application) and parsing
 remote ones into :class:`RemoteActor`, strictly: the id is where the document came from, the
-inbox and key live on the same origin, and the key's owner is the actor itself."""
+inbox and key live on the same origin, and the key's owner is the actor itself. Avatars and
+headers travel as ``icon``/``image`` Image objects, profile fields as ``PropertyValue``
+attachments (https://docs.joinmastodon.org/spec/activitypub/#PropertyValue)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fediverse_mu.activitypub import iri
+from fediverse_mu.activitypub.html import sanitize, to_plain_text
 from fediverse_mu.activitypub.validate import ACTOR_TYPES, InvalidActivity, host_of
 from fediverse_mu.activitypub.vocab import CONTEXT
 from fediverse_mu.domain import Account, RemoteActor
@@ -14,10 +18,23 @@ from fediverse_mu.domain import Account, RemoteActor
 RawObject = dict[str, Any]
 
 _MAX_TEXT = 10_000
+MAX_REMOTE_FIELDS = 16  # PropertyValues read from a remote actor; the rest is ignored
+MAX_FIELD_NAME = 255
+MAX_FIELD_VALUE = 2048
+_IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+                "gif": "image/gif", "webp": "image/webp"}
 
 
-def render_actor(account: Account, *, base_url: str, icon_url: str | None = None) -> RawObject:
-    """The AS2 document of a local actor."""
+def _image(url: str) -> RawObject:
+    kind = _IMAGE_TYPES.get(url.rsplit(".", 1)[-1].lower(), "image/png")
+    return {"type": "Image", "mediaType": kind, "url": url}
+
+
+def render_actor(account: Account, *, base_url: str, icon_url: str | None = None,
+                 fields: Sequence[tuple[str, str]] = ()) -> RawObject:
+    """The AS2 document of a local actor: ``icon`` is its avatar (else ``icon_url``, the
+    default picture), ``image`` its header when it has one; ``fields`` are (name, value as
+    HTML) pairs."""
     actor = account.actor_uri
     doc: RawObject = {
         "@context": CONTEXT,
@@ -40,8 +57,14 @@ def render_actor(account: Account, *, base_url: str, icon_url: str | None = None
         "publicKey": {"id": iri.key_id(actor), "owner": actor,
                       "publicKeyPem": account.public_key_pem or ""},
     }
-    if icon_url:
-        doc["icon"] = {"type": "Image", "mediaType": "image/png", "url": icon_url}
+    icon = account.avatar_url or icon_url
+    if icon:
+        doc["icon"] = _image(icon)
+    if account.header_url:
+        doc["image"] = _image(account.header_url)
+    if fields:
+        doc["attachment"] = [{"type": "PropertyValue", "name": name, "value": value}
+                             for name, value in fields]
     return doc
 
 
@@ -68,6 +91,38 @@ def _optional_iri(raw: RawObject, field: str, origin: str) -> str | None:
     if host_of(uri) != origin:
         raise InvalidActivity(f"actor {field} is on another host than the actor")
     return uri
+
+
+def _image_url(value: Any) -> str | None:
+    """The URL of an ``icon``/``image``: an Image object (or a list of them, or a bare
+    link); None when absent or not a plain http(s) URL (it is shown, never downloaded)."""
+    for item in (value if isinstance(value, list) else [value])[:4]:
+        url = item.get("url") if isinstance(item, dict) else item
+        if isinstance(url, dict):  # a Link object
+            url = url.get("href")
+        if isinstance(url, list) and url:
+            url = url[0].get("href") if isinstance(url[0], dict) else url[0]
+        if isinstance(url, str) and url.startswith(("https://", "http://")) and \
+                len(url) <= 2048 and not any(c in url for c in ' "<>\\'):
+            return url
+    return None
+
+
+def _fields(value: Any) -> tuple[tuple[str, str], ...]:
+    """``PropertyValue`` attachments as (name as plain text, value as sanitised HTML)."""
+    found: list[tuple[str, str]] = []
+    for item in (value if isinstance(value, list) else [value]):
+        if len(found) >= MAX_REMOTE_FIELDS:
+            break
+        if not isinstance(item, dict) or item.get("type") != "PropertyValue":
+            continue
+        name, text = item.get("name"), item.get("value")
+        if not isinstance(name, str) or not isinstance(text, str):
+            continue
+        name = to_plain_text(sanitize(name)).strip()[:MAX_FIELD_NAME]
+        if name:
+            found.append((name, sanitize(text[:MAX_FIELD_VALUE])))
+    return tuple(found)
 
 
 def parse_actor(raw: RawObject, *, fetched_from: str) -> RemoteActor:
@@ -116,4 +171,6 @@ def parse_actor(raw: RawObject, *, fetched_from: str) -> RemoteActor:
         locked=raw.get("manuallyApprovesFollowers") is True,
         bot=actor_type in ("Service", "Application"),
         discoverable=raw.get("discoverable") is True,
+        icon_url=_image_url(raw.get("icon")), image_url=_image_url(raw.get("image")),
+        fields=_fields(raw.get("attachment")),
     )

@@ -12,6 +12,8 @@ from typing import Any
 
 from fediverse_mu.activitypub.html import sanitize, to_plain_text
 from fediverse_mu.activitypub.media import parse_attachment, render_attachment
+from fediverse_mu.activitypub.polls import add_poll, parse_poll
+from fediverse_mu.activitypub.ressentis import MU_TERMS, add_ressenti, parse_ressenti
 from fediverse_mu.activitypub.validate import (
     InvalidActivity,
     as_list,
@@ -33,6 +35,8 @@ NOTE_CONTEXT: list[Any] = [AS2_CONTEXT, {
     "Hashtag": "as:Hashtag",
     "blurhash": "toot:blurhash",
     "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
+    "votersCount": "toot:votersCount",
+    **MU_TERMS,  # fediverse-mu's ressenti terms (feeling, placeActor; docs/places.md)
 }]
 NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Image", "Video"})
 MAX_TAGS = 100  # Mention/Hashtag entries read from one Note; the rest is ignored
@@ -89,6 +93,10 @@ def render_note(view: StatusView, *, base_url: str) -> RawObject:
     }
     if status.edited_at is not None:
         note["updated"] = _iso(status.edited_at)
+    if view.ressenti is not None:
+        note = add_ressenti(note, view.ressenti)
+    if view.poll is not None:
+        note = add_poll(note, view.poll)
     return {k: v for k, v in note.items() if v is not None}
 
 
@@ -250,4 +258,6 @@ def parse_note(raw: RawObject, *, followers_uri: str | None = None) -> IncomingN
         tags=tuple(dict.fromkeys(tags)), recipients=tuple(dict.fromkeys([*to, *cc])),
         attachments=tuple(a for a in (parse_attachment(x) for x in as_list(
             raw.get("attachment"))[:MAX_ATTACHMENTS]) if a is not None),
+        ressenti=parse_ressenti(raw),
+        poll=parse_poll(raw),
     )

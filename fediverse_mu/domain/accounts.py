@@ -35,6 +35,8 @@ class Account:
     shared_inbox_uri: str | None = None
     public_key_pem: str | None = None
     followers_uri: str | None = None
+    avatar_url: str | None = None  # None: the default picture
+    header_url: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -82,3 +84,6 @@ class RemoteActor:
     locked: bool
     bot: bool
     discoverable: bool
+    icon_url: str | None = None  # the actor's avatar (shown by URL, never downloaded)
+    image_url: str | None = None  # its header
+    fields: tuple[tuple[str, str], ...] = ()  # (name, value as sanitised HTML)

@@ -22,12 +22,13 @@ class NotificationType(StrEnum):
     FOLLOW_REQUEST = "follow_request"
     FAVOURITE = "favourite"
     UPDATE = "update"
+    POLL = "poll"  # a poll one voted in or created has ended
 
 
 # Types that point at a status (the others are about an account).
 STATUS_TYPES = frozenset({NotificationType.MENTION, NotificationType.STATUS,
                           NotificationType.REBLOG, NotificationType.FAVOURITE,
-                          NotificationType.UPDATE})
+                          NotificationType.UPDATE, NotificationType.POLL})
 
 
 @dataclass(frozen=True, slots=True)

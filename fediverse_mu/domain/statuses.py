@@ -10,6 +10,8 @@ from enum import StrEnum
 
 from fediverse_mu.domain.accounts import Account
 from fediverse_mu.domain.media import Media, RemoteMedia
+from fediverse_mu.domain.places import Ressenti
+from fediverse_mu.domain.polls import IncomingPoll, Poll
 
 
 class Visibility(StrEnum):
@@ -98,6 +100,8 @@ class IncomingNote:
     tags: tuple[str, ...] = ()
     attachments: tuple[RemoteMedia, ...] = ()
     recipients: tuple[str, ...] = ()  # every to/cc IRI
+    poll: IncomingPoll | None = None  # a Question's options and counts
+    ressenti: Ressenti | None = None  # feeling and location (fediverse-mu extension)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,3 +118,5 @@ class StatusView:
     favourited: bool = False
     reblogged: bool = False
     bookmarked: bool = False
+    poll: Poll | None = None
+    ressenti: Ressenti | None = None  # its feeling and coarse location, if it carries one

@@ -28,7 +28,7 @@ from fediverse_mu.activitypub.validate import InvalidActivity, host_of, load_jso
 from fediverse_mu.activitypub.vocab import ACCEPT_AS2, AS2_CONTENT_TYPE, is_as2_media_type
 from fediverse_mu.domain import Account, GiveUp, Job, NotFound, RetryLater
 from fediverse_mu.domain.peers import SignatureScheme
-from fediverse_mu.federation import httpsig
+from fediverse_mu.federation import federation_policy, httpsig
 from fediverse_mu.federation.peers import MAX_IN_FLIGHT_PER_HOST, PeerTracker
 from fediverse_mu.federation.transport import (
     ForbiddenAddress,
@@ -39,7 +39,7 @@ from fediverse_mu.federation.transport import (
     Transport,
     TransportError,
 )
-from fediverse_mu.services import accounts
+from fediverse_mu.services import accounts, places
 from fediverse_mu.services.context import Services
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,9 @@ class Federation:
 
     async def fetch(self, url: str, *, signer: Account | None = None) -> RawObject:
         """GET an AS2 document, signed by ``signer`` (the instance actor by default)."""
+        refused = await federation_policy.refused_reason(self.svc, url)
+        if refused is not None:  # a suspended or non-allowed server's content is never fetched
+            raise FetchError(f"not fetching {url}: {refused}")
         account = signer or await accounts.instance_actor(self.svc)
         try:
             response = await self.signed_request("GET", url, account=account,
@@ -179,7 +182,9 @@ class Federation:
             actor = parse_actor(raw, fetched_from=actor_uri)
         except InvalidActivity as exc:
             raise FetchError(f"{actor_uri}: {exc.reason}") from exc
-        return await accounts.store_remote_actor(self.svc, actor, from_origin=True)
+        account = await accounts.store_remote_actor(self.svc, actor, from_origin=True)
+        await places.remember_place_actor(self.svc, account, raw)  # the directory of places
+        return account
 
     def _peer_scheme(self) -> str:
         config = self.svc.config
@@ -190,6 +195,9 @@ class Federation:
         username, _, domain = handle.removeprefix("@").partition("@")
         if not username or not domain:
             raise FetchError(f"{handle!r} is not of the form user@domain")
+        refused = await federation_policy.refused_reason(self.svc, f"https://{domain}/")
+        if refused is not None:
+            raise FetchError(f"not looking up {handle}: {refused}")
         resource = f"acct:{username}@{domain}"
         url = (f"{self._peer_scheme()}://{domain}/.well-known/webfinger?resource="
                f"{quote(resource, safe=':@')}")
@@ -263,6 +271,9 @@ class Federation:
         host = _host(inbox)
         if host is None:
             raise GiveUp(f"refused destination {inbox!r}")
+        refused = await federation_policy.refused_reason(self.svc, inbox)
+        if refused is not None:  # nothing is delivered to a suspended or non-allowed server
+            raise GiveUp(f"not delivering to {inbox}: {refused}")
         account = await accounts.get_account(self.svc, int(job.payload["signer"]))
         if account is None or not account.is_local:
             raise GiveUp(f"the signing account {job.payload['signer']} is gone")

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fediverse_mu.activitypub.actors import parse_actor
+from fediverse_mu.activitypub.groups import inner_activity
 from fediverse_mu.activitypub.notes import NOTE_TYPES
 from fediverse_mu.activitypub.validate import (
     ACTOR_TYPES,
@@ -28,7 +29,8 @@ from fediverse_mu.activitypub.validate import (
 from fediverse_mu.activitypub.vocab import is_as2_media_type
 from fediverse_mu.coalesce import Coalesced
 from fediverse_mu.domain import Account, DomainError, GiveUp, Job, Unauthorized
-from fediverse_mu.federation import httpsig, objects
+from fediverse_mu.federation import federation_policy, httpsig, moderation, objects
+from fediverse_mu.federation import groups as group_inbox
 from fediverse_mu.federation.client import Federation, FetchError
 from fediverse_mu.services import accounts, following, posting, relationships
 from fediverse_mu.services.jobs import announce_jobs
@@ -66,11 +68,13 @@ def _is_self_delete(raw: RawObject) -> bool:
 
 def _distrust_foreign_objects(raw: RawObject, actor: str) -> RawObject:
     """Replace an embedded object that lives on another host by its bare id: it must be
-    fetched from its own origin, never trusted as relayed."""
+    fetched from its own origin, never trusted as relayed. (An activity a group announces is
+    kept whole: ``federation.groups`` checks it against its origin.)"""
     obj = raw.get("object")
+    relayed = activity_type(raw) == "Announce" and inner_activity(raw) is not None
     if isinstance(obj, dict) and isinstance(obj.get("id"), str) and \
             host_of(obj["id"]) != host_of(actor) and activity_type(raw) not in (
-                "Accept", "Reject", "Undo"):
+                "Accept", "Reject", "Undo") and not relayed:
         return {**raw, "object": obj["id"]}
     if isinstance(obj, dict) and activity_type(raw) in ("Create", "Update") and \
             obj.get("type") not in ACTOR_TYPES:
@@ -155,7 +159,10 @@ async def verified_signer(fed: Federation, method: str, url: str,
 async def receive(fed: Federation, *, method: str, url: str, headers: Mapping[str, str],
                   body: bytes) -> bool:
     """Check and persist an incoming activity; True when newly stored (False: duplicate or
-    deliberately ignored). Raises a DomainError mapped to 400/401/413/415."""
+    deliberately ignored). Raises a DomainError mapped to 400/401/403/413/415."""
+    # A suspended or non-allowed server is refused first, on the keyId's host alone: no
+    # parsing, no key fetch, nothing stored.
+    claimed = await federation_policy.refuse_request(fed.svc, headers)
     if len(body) > MAX_BODY:
         raise PayloadTooLarge("activity too large")
     if not is_as2_media_type(headers.get("Content-Type", "")):
@@ -166,10 +173,16 @@ async def receive(fed: Federation, *, method: str, url: str, headers: Mapping[st
         actor = actor_id(raw)
     except InvalidActivity as exc:
         raise BadActivity(exc.reason) from exc
+    if host_of(actor) not in claimed:
+        await federation_policy.refuse_hosts(fed.svc, [host_of(actor)])
     if _is_self_delete(raw) and await accounts.get_account_by_uri(fed.svc, actor) is None:
         return False  # an unknown actor's goodbye: nothing to do, nothing to fetch (Mastodon)
     signer = await verified_signer(fed, method, url, headers, body)
     if host_of(signer.actor_uri) != host_of(actor):
+        raise Unauthorized(f"signed by {signer.actor_uri}, claims to be from {actor}")
+    if activity_type(raw) == "Announce" and signer.actor_uri != actor:
+        # A boost, or a group relaying to its members (FEP-1b12), is signed by its actor:
+        # nobody else on its server may speak for a group.
         raise Unauthorized(f"signed by {signer.actor_uri}, claims to be from {actor}")
     # It wrote to us, so it is up: an unavailable host is available again, and the deliveries
     # postponed by its circuit breaker are due now.
@@ -196,7 +209,8 @@ async def process(fed: Federation, job: Job) -> None:
     error = None
     try:
         actor = await fed.fetch_actor(actor_id(raw))
-        error = await _dispatch(fed, actor, raw)
+        # The policy may have changed since the 202: a suspended actor or server is ignored.
+        error = await moderation.ignored_actor(fed, actor) or await _dispatch(fed, actor, raw)
     except (FetchError, InvalidActivity) as exc:
         error = str(exc)
     await fed.svc.storage.write(inbox_store.mark_inbox_item, item_id,
@@ -252,17 +266,22 @@ async def _dispatch(fed: Federation, actor: Account, raw: RawObject) -> str | No
         case ("Undo", "Like" | "Announce" as kind):
             return await objects.on_undo(fed, actor, raw, kind)
         case ("Create", kind) if kind is None or kind in NOTE_TYPES:
-            return await objects.on_create(fed, actor, raw)
-        case ("Update", kind) if kind in NOTE_TYPES:
-            return await objects.on_update_note(fed, actor, raw)
+            return await group_inbox.on_create(fed, actor, raw)  # else objects.on_create
+        case ("Update", kind) if kind in NOTE_TYPES:  # group posts' edits are announced on
+            return await group_inbox.relay_after(fed, raw, await objects.on_update_note(
+                fed, actor, raw))
         case ("Delete", _) if object_id(raw) != actor.actor_uri:
-            return await objects.on_delete(fed, actor, object_id(raw))
+            return await group_inbox.on_delete(fed, actor, raw)  # author or group moderator
+        case ("Remove", _):
+            return await group_inbox.on_remove(fed, actor, raw)
+        case ("Announce", _) if actor.actor_type == "Group":  # FEP-1b12
+            return await group_inbox.on_announce(fed, actor, raw)
         case ("Delete", _):  # the actor deleted itself
             await posting.receive_actor_delete(svc, actor)
         case ("Announce", _):
             return await objects.on_announce(fed, actor, raw)
         case ("Like", _):
-            return await objects.on_like(fed, actor, raw)
+            return await group_inbox.relay_after(fed, raw, await objects.on_like(fed, actor, raw))
         case ("Update", kind) if kind in ACTOR_TYPES:
             obj = raw["object"]
             if obj.get("id") != actor.actor_uri:
@@ -273,6 +292,8 @@ async def _dispatch(fed: Federation, actor: Account, raw: RawObject) -> str | No
                 return exc.reason
             # An Update never swaps a key: only a refetch from the origin does.
             await accounts.store_remote_actor(svc, updated, from_origin=False)
+        case ("Flag", _):
+            return await moderation.on_flag(fed, actor, raw)
         case (kind, _):
             return f"{kind} not handled yet"
     return None

@@ -14,7 +14,7 @@ from fediverse_mu.activitypub.validate import InvalidActivity, host_of, validate
 from fediverse_mu.domain import Account, DomainError
 from fediverse_mu.domain.statuses import IncomingNote, Status
 from fediverse_mu.federation.client import Federation, FetchError
-from fediverse_mu.services import accounts, posting
+from fediverse_mu.services import accounts, polls, posting
 
 log = logging.getLogger(__name__)
 RawObject = dict[str, Any]
@@ -103,6 +103,10 @@ async def on_create(fed: Federation, actor: Account, raw: RawObject) -> str | No
             return "unsolicited post"
         status = await resolve_status(fed, uri, budget)
         return None if status is not None else "post could not be fetched"
+    if polls.is_vote(obj):  # a vote in a local poll (Mastodon's Note with a name)
+        if obj.get("attributedTo") not in (None, actor.actor_uri):
+            return "a vote attributed to another actor"
+        return await polls.receive_vote(fed.svc, actor, obj)
     try:
         note = parse_note(obj, followers_uri=actor.followers_uri)
     except InvalidActivity as exc:

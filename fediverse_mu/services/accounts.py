@@ -50,9 +50,10 @@ def validate_password(password: str) -> None:
                       "characters long")
 
 
-def _insert(db: Database, svc_base: str, username: str, email: str, password_hash: str,
-            role: Role, locale: str, key_pair: tuple[str, str], now: datetime) -> tuple[
-                Account, User]:
+def insert_local_user(db: Database, svc_base: str, username: str, email: str,
+                      password_hash: str, role: Role, locale: str, key_pair: tuple[str, str],
+                      now: datetime, *, approved: bool = True) -> tuple[Account, User]:
+    """Insert a local account and its login inside the caller's write (Conflict if taken)."""
     if store.local_username_taken(db, username):
         raise Conflict(f"username '{username}' is already taken")
     if store.email_taken(db, email):
@@ -65,7 +66,8 @@ def _insert(db: Database, svc_base: str, username: str, email: str, password_has
         private_key_pem=key_pair[0], created_at=now,
     )
     user = store.put_user(db, account_id=account.id, email=email, password_hash=password_hash,
-                          role=role, approved=True, locale=locale, created_at=now)
+                          role=role, approved=approved, locale=locale,
+                          created_at=now)
     return account, user
 
 
@@ -84,7 +86,7 @@ async def create_user(svc: Services, username: str, email: str, *, password: str
     password_hash = passwords.hash_password(password)
     now = svc.now()
     account, user = await svc.storage.write(
-        _insert, svc.config.base_url, username, email, password_hash, role,
+        insert_local_user, svc.config.base_url, username, email, password_hash, role,
         locale or svc.config.languages[0], key_pair, now,
     )
     return NewUser(account, user, generated)

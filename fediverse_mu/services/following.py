@@ -16,7 +16,7 @@ from fediverse_mu.activitypub.activities import (
 )
 from fediverse_mu.domain import Account, Follow, FollowState, Forbidden, Invalid, NotFound
 from fediverse_mu.domain.pagination import Page
-from fediverse_mu.services import notifications
+from fediverse_mu.services import groups_relay, notifications
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.delivery import queue_deliveries
 from fediverse_mu.services.jobs import announce_jobs
@@ -37,7 +37,8 @@ def _follow(db: Database, follower: Account, target: Account, now: datetime,
             now_ts: float, reblogs: bool | None, notify: bool | None,
             notified: list[tuple[int, int]]) -> Follow:
     # Mastodon's FollowService: no follow where either side blocks the other.
-    if rel_store.blocks_between(db, follower.id, target.id):
+    if rel_store.blocks_between(db, follower.id, target.id) or \
+            groups_relay.join_refusal(db, target, follower):
         raise Forbidden("This action is not allowed")
     existing = store.get_follow(db, follower.id, target.id)
     if existing is not None:
@@ -49,6 +50,7 @@ def _follow(db: Database, follower: Account, target: Account, now: datetime,
         follow = store.put_follow(db, follower_id=follower.id, followee_id=target.id,
                                   state=state, uri=uri, now=now)
         notified += notifications.notify_follow(db, follow, target, now)
+        groups_relay.queue_welcome(db, follow, target, now_ts)
     else:
         follow = store.put_follow(db, follower_id=follower.id, followee_id=target.id,
                                   state=FollowState.PENDING, uri=uri, now=now)
@@ -96,7 +98,8 @@ async def unfollow(svc: Services, follower: Account, target: Account) -> bool:
 def _receive_follow(db: Database, actor: Account, target: Account, raw: dict[str, Any],
                     now: datetime, now_ts: float,
                     notified: list[tuple[int, int]]) -> Follow | None:
-    if rel_store.get_block(db, target.id, actor.id) is not None:
+    if rel_store.get_block(db, target.id, actor.id) is not None or \
+            groups_relay.join_refusal(db, target, actor):
         # Mastodon answers a blocked account's Follow with a Reject and keeps nothing.
         queue_deliveries(db, build_response("Reject", target.actor_uri, raw), [_inbox(actor)],
                          signer_id=target.id, now=now_ts)
@@ -110,6 +113,8 @@ def _receive_follow(db: Database, actor: Account, target: Account, raw: dict[str
     if follow.state is FollowState.ACCEPTED:
         queue_deliveries(db, build_response("Accept", target.actor_uri, raw), [_inbox(actor)],
                          signer_id=target.id, now=now_ts)
+        if not known:
+            groups_relay.queue_welcome(db, follow, target, now_ts)
     return follow
 
 
@@ -136,6 +141,10 @@ def _resolve_response(db: Database, actor: Account, follow_uri: str, accepted: b
         return False
     if accepted:
         store.update_follow_state(db, existing.id, FollowState.ACCEPTED, now)
+        if existing.state is FollowState.PENDING:  # joined a remote group: its list
+            groups_relay.queue_welcome(db, Follow(
+                id=existing.id, follower_id=existing.follower_id, followee_id=actor.id,
+                state=FollowState.ACCEPTED, uri=existing.uri), actor, now.timestamp())
     else:
         store.delete_follow(db, existing.id)
     return True
@@ -182,10 +191,20 @@ async def get_follow(svc: Services, follower: Account, target: Account) -> Follo
 def _answer_request(db: Database, account: Account, requester: Account, accept: bool,
                     now: datetime, now_ts: float) -> Follow:
     request = store.get_follow(db, requester.id, account.id)
+    moderator = None
     if request is None or request.state is not FollowState.PENDING:
-        raise NotFound("Follow request not found")
+        # A moderator answers the requests to join the groups they moderate.
+        found = groups_relay.moderated_request(db, account, requester)
+        if found is None:
+            raise NotFound("Follow request not found")
+        moderator, (request, account) = account, found
+    if moderator is not None:
+        groups_relay.log_answer(db, moderator, account, requester, accept, now)
     if accept:
         store.update_follow_state(db, request.id, FollowState.ACCEPTED, now)
+        groups_relay.queue_welcome(db, Follow(
+            id=request.id, follower_id=request.follower_id, followee_id=request.followee_id,
+            state=FollowState.ACCEPTED, uri=request.uri), account, now_ts)
     else:
         store.delete_follow(db, request.id)
     if not requester.is_local:

@@ -80,6 +80,44 @@ def process_image(data: bytes) -> ProcessedImage:
             raise Invalid(UNIDENTIFIED) from None
 
 
+def process_profile_image(data: bytes, width: int, height: int) -> ProcessedImage:
+    """An avatar or header: the same checks and cleaning as :func:`process_image`, then the
+    first frame cropped around its centre and resized to exactly ``width``×``height``
+    (PNG when transparent, JPEG otherwise), as Mastodon's ``400x400#`` and ``1500x500#``."""
+    if not data:
+        raise Invalid("The file is empty")
+    if len(data) > IMAGE_SIZE_LIMIT:
+        raise Invalid(f"File size must be at most {IMAGE_SIZE_LIMIT // (1024 * 1024)} MB")
+    with _SLOTS:
+        try:
+            with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
+                _check_dimensions(image)
+                first = _clean(image)
+            fitted = ImageOps.fit(first, (width, height), Image.Resampling.LANCZOS)
+            fitted.info = {}
+            encoded = _encode(fitted, "PNG" if _has_alpha(fitted) else "JPEG")
+            return ProcessedImage(original=encoded, thumbnail=_thumbnail(fitted),
+                                  blurhash=_blurhash(fitted), animated=False)
+        except Invalid:
+            raise
+        except Image.DecompressionBombError:
+            raise Invalid(f"Image dimensions must be at most {IMAGE_MATRIX_LIMIT} pixels") \
+                from None
+        except Exception as exc:  # hostile input makes decoders raise anything at all
+            log.info("refused a profile image Pillow cannot decode: %r", exc)
+            raise Invalid(UNIDENTIFIED) from None
+
+
+def _check_dimensions(image: Image.Image) -> None:
+    if (image.format or "") not in FORMATS:
+        raise Invalid(UNIDENTIFIED)
+    width, height = image.size
+    if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE) or \
+            width * height > IMAGE_MATRIX_LIMIT:
+        raise Invalid(f"Image dimensions must be at most {IMAGE_MATRIX_LIMIT} pixels "
+                      f"(got {width}×{height})")
+
+
 def _process(data: bytes) -> ProcessedImage:
     with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
         fmt = image.format or ""

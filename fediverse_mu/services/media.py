@@ -90,6 +90,21 @@ def _remove_paths(paths: Iterable[Path]) -> None:
             log.warning("could not remove media file %s: %s", path, exc)
 
 
+def new_file_name(extension: str) -> str:
+    """A fresh random name for a stored file (what :data:`FILE_NAME` accepts)."""
+    return _new_name(extension)
+
+
+def write_files(folder: Path, files: list[tuple[str, bytes]]) -> None:
+    """Write new files under ``folder`` (never overwriting; all or none). Blocking."""
+    _write_files(folder, files)
+
+
+def remove_paths(paths: Iterable[Path]) -> None:
+    """Remove files, logging (not raising) what cannot be removed. Blocking."""
+    _remove_paths(paths)
+
+
 def _file_names(items: Iterable[Media]) -> list[str]:
     return [name for media in items for name in (media.file_name, media.thumbnail_name)
             if name is not None and FILE_NAME.match(name)]

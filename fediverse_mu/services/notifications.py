@@ -18,7 +18,7 @@ from fediverse_mu.domain.notifications import (
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.domain.profiles import Timeline
 from fediverse_mu.events import NOTIFICATION
-from fediverse_mu.services import profiles
+from fediverse_mu.services import groups_relay, profiles
 from fediverse_mu.services.context import Services
 from fediverse_mu.storage import Database
 from fediverse_mu.storage import notifications as store
@@ -109,6 +109,8 @@ def notify_follow(db: Database, follow: Follow, target: Account,
     id)]`` for :func:`publish` once committed."""
     if not target.is_local or follow.followee_id != target.id:
         return []
+    if target.actor_type == "Group":  # a request to join goes to the group's moderators
+        return groups_relay.notify_moderators(db, follow, target, now)
     kind = NotificationType.FOLLOW if follow.state is FollowState.ACCEPTED \
         else NotificationType.FOLLOW_REQUEST
     notification_id = store.put_follow_notification(

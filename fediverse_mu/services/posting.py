@@ -20,14 +20,17 @@ from fediverse_mu.activitypub.validate import host_of
 from fediverse_mu.coalesce import Coalesced
 from fediverse_mu.domain import Account, Forbidden, Invalid, NotFound
 from fediverse_mu.domain.pagination import Page
+from fediverse_mu.domain.places import Ressenti
+from fediverse_mu.domain.polls import NewPoll
 from fediverse_mu.domain.statuses import IncomingNote, Status, StatusEdit, StatusView, Visibility
 from fediverse_mu.events import NOTIFICATION, STATUS_CREATED, STATUS_DELETED, STATUS_UPDATED
-from fediverse_mu.services import formatting
+from fediverse_mu.services import conversations, formatting, groups_relay, polls, ressentis
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.delivery import queue_deliveries
 from fediverse_mu.services.jobs import announce_jobs
 from fediverse_mu.storage import Database, Storage, StorageError
 from fediverse_mu.storage import accounts as account_store
+from fediverse_mu.storage import conversations as conversation_store
 from fediverse_mu.storage import follows as follow_store
 from fediverse_mu.storage import lists as list_store
 from fediverse_mu.storage import media as media_store
@@ -43,6 +46,7 @@ MAX_SPOILER = 500
 
 # Resolves "user@domain" to an account (fetching it when needed); supplied by the face.
 MentionResolver = Callable[[str], Awaitable[Account | None]]
+LOCAL_ONLY_MARKS = ("👁", "👁\ufe0f")
 
 
 
@@ -65,6 +69,7 @@ class _Outcome:
     replayed: bool = False  # an Idempotency-Key retry: nothing new happened
     view: StatusView | None = None  # the new status as its author sees it (create)
     tags: list[str] = field(default_factory=list)  # the status's hashtags, normalised
+    conversations: list[tuple[int, int]] = field(default_factory=list)  # (account, conv.)
 
 
 def _publish(svc: Services, outcome: _Outcome, topic: str | None = STATUS_CREATED) -> None:
@@ -85,6 +90,7 @@ def _publish(svc: Services, outcome: _Outcome, topic: str | None = STATUS_CREATE
     for notification_id, account_id in outcome.notifications:
         svc.events.publish(NOTIFICATION, {"notification_id": notification_id,
                                           "account_id": account_id})
+    conversations.publish(svc, outcome.conversations)
     if outcome.jobs:
         announce_jobs(svc)
 
@@ -169,6 +175,9 @@ class Draft:
     in_reply_to: Status | None = None
     local_only: bool = False
     media_ids: tuple[int, ...] = ()
+    ressenti: Ressenti | None = None  # a feeling (and spot) recognised in the text
+    network: bool = False  # for the network of places only (stored as private)
+    poll: NewPoll | None = None  # checked by services.polls.check_new_poll
 
 
 def _visibility(value: str | None, default: Visibility) -> tuple[Visibility, bool]:
@@ -208,7 +217,8 @@ async def prepare(svc: Services, author: Account, *, text: str, spoiler_text: st
                   sensitive: bool = False, visibility: str | None = None,
                   in_reply_to_id: int | None = None, language: str | None = None,
                   media_ids: Sequence[int] = (), local_only: bool = False,
-                  resolve: MentionResolver | None = None) -> Draft:
+                  resolve: MentionResolver | None = None, network: bool = False,
+                  poll: NewPoll | None = None) -> Draft:
     """Check and resolve what a resident typed (Mastodon's rules and messages)."""
     text = text.replace("\r\n", "\n")
     if not text.strip() and not media_ids:
@@ -221,6 +231,8 @@ async def prepare(svc: Services, author: Account, *, text: str, spoiler_text: st
         raise Invalid(f"Validation failed: language {language!r} is not an ISO 639 code")
     if len(media_ids) > 4:
         raise Invalid("Validation failed: at most 4 media attachments")
+    if poll is not None and media_ids:
+        raise Invalid("Validation failed: a status with a poll cannot have media attachments")
     chosen, local_dialect = _visibility(visibility, Visibility.PUBLIC)
     parent = None
     if in_reply_to_id is not None:
@@ -237,11 +249,18 @@ async def prepare(svc: Services, author: Account, *, text: str, spoiler_text: st
         targets[f"{m.username}@{svc.config.domain}".lower()] = targets[
             (m.username if m.is_local else m.acct()).lower()]
     html = formatting.render_text(text, targets, lambda t: tag_url(svc.config.base_url, t))
+    # A feeling's hashtag or leading emoji, and a spot's hashtag, make it a ressenti.
+    ressenti, tags = await ressentis.recognise(svc, text, tuple(formatting.extract_tags(text)))
+    if text.rstrip().endswith(LOCAL_ONLY_MARKS):  # glitch-soc's "ends with 👁" convention
+        local_only = True
+    if network:
+        chosen, local_dialect = Visibility.PRIVATE, False
     return Draft(text=text, spoiler_text=spoiler_text.strip(), sensitive=sensitive or
                  bool(spoiler_text.strip()), visibility=chosen, language=language or None,
-                 mentions=tuple(mentions), tags=tuple(formatting.extract_tags(text)), html=html,
+                 mentions=tuple(mentions), tags=tags, html=html,
                  in_reply_to=parent, local_only=local_only or local_dialect,
-                 media_ids=tuple(media_ids))
+                 media_ids=tuple(media_ids), ressenti=ressenti,
+                 network=network and not (local_only or local_dialect), poll=poll)
 
 
 def _create(db: Database, base_url: str, author: Account, draft: Draft, now: datetime,
@@ -269,6 +288,12 @@ def _create(db: Database, base_url: str, author: Account, draft: Draft, now: dat
         local_only=draft.local_only, has_media=bool(draft.media_ids),
     ), mention_ids=[m.id for m in draft.mentions], tags=draft.tags)
     media_store.attach_media(db, author.id, list(draft.media_ids), status.id)
+    if draft.poll is not None:
+        polls.write_local_poll(db, status, draft.poll, now)
+    if draft.network:
+        ressentis.mark_network_in(db, status.id)
+    if draft.ressenti is not None:
+        ressentis.store_local_in(db, status, draft.ressenti, network=draft.network)
     outcome.status = status
     outcome.tags = list(draft.tags)
     home = [author.id] + [m.id for m in draft.mentions if m.is_local]
@@ -280,6 +305,9 @@ def _create(db: Database, base_url: str, author: Account, draft: Draft, now: dat
     for mentioned in draft.mentions:
         _notify(db, outcome, mentioned, author.id, "mention", status.id, now)
     _notify_subscribers(db, outcome, status, draft.mentions, now)
+    outcome.conversations = conversation_store.record_direct_status(
+        db, status, [m.id for m in draft.mentions],
+        [author.id, *(m.id for m in draft.mentions if m.is_local)], now)
     if idempotency_key:
         store.put_idempotency_key(db, author.id, idempotency_key, status.id, now)
     # Loaded once, in this transaction: for the Create and for the answer to the author.
@@ -288,12 +316,23 @@ def _create(db: Database, base_url: str, author: Account, draft: Draft, now: dat
         parent_author = None
         if parent is not None and status.visibility is not Visibility.DIRECT:
             parent_author = account_store.get_account_by_id(db, parent.account_id)
+        # A reply in a remote group's thread goes to the group too (it stays in the group).
         inboxes = _audience_inboxes(db, author, status, draft.mentions,
-                                    [parent_author] if parent_author else [])
+                                    ([parent_author] if parent_author else []) +
+                                    groups_relay.remote_groups_of(db, parent))
+        note = _note(outcome.view, base_url)
+        if draft.network:  # only the allied places (and through them, their residents)
+            note, inboxes = ressentis.network_delivery_in(db, note, draft.mentions)
         if inboxes:  # no follower elsewhere, nobody remote mentioned: nothing to send
-            activity = ap.build_create(_note(outcome.view, base_url))
+            activity = ap.build_create(note)
             outcome.jobs = queue_deliveries(db, activity, inboxes, signer_id=author.id,
                                             now=now_ts)
+        if not draft.network:  # the local groups it mentions (or whose thread it is in)
+            outcome.jobs += groups_relay.relay_local_post(
+                db, author, status, note, draft.mentions, parent, now, now_ts).jobs
+    if draft.ressenti is not None:  # the place actor boosts it; residents' lists get it
+        outcome.jobs += ressentis.after_local_in(db, base_url, status, draft.ressenti, now,
+                                                 now_ts)[1]
     return outcome
 
 
@@ -371,6 +410,7 @@ def _edit(db: Database, base_url: str, author: Account, status_id: int, draft: D
         sensitive=draft.sensitive, language=draft.language, edited_at=now,
         mention_ids=[m.id for m in draft.mentions], tags=draft.tags,
         has_media=bool(draft.media_ids))
+    ressentis.replace_local_in(db, outcome.status, draft.ressenti)  # the feeling may change
     outcome.tags = list(draft.tags)
     boosters = [account_id for _, account_id in store.reblogged_by_ids(db, status.id, Page(
         limit=80))]
@@ -379,8 +419,10 @@ def _edit(db: Database, base_url: str, author: Account, status_id: int, draft: D
     if not status.local_only:
         note = _note(_view(db, status.id, author.id), base_url)
         activity = ap.build_update(note, new_activity_id(author.actor_uri, "Update"))
-        inboxes = _audience_inboxes(db, author, outcome.status, draft.mentions)
+        inboxes = _audience_inboxes(db, author, outcome.status, draft.mentions) + \
+            groups_relay.remote_group_inboxes(db, status)
         outcome.jobs = queue_deliveries(db, activity, inboxes, signer_id=author.id, now=now_ts)
+        outcome.jobs += groups_relay.relay_activity(db, outcome.status, activity, now_ts)
     return outcome
 
 
@@ -407,7 +449,11 @@ def _delete(db: Database, author: Account, status_id: int, now: datetime,
         activity = ap.build_delete(status.uri, author.actor_uri, to, cc,
                                    f"{status.uri}#delete")
         inboxes = _audience_inboxes(db, author, status, mentioned)
+        if view.ressenti is not None:  # the place actor's followers got it boosted
+            inboxes = list(dict.fromkeys([*inboxes, *ressentis.place_follower_inboxes_in(db)]))
+        inboxes += groups_relay.remote_group_inboxes(db, status)
         outcome.jobs = queue_deliveries(db, activity, inboxes, signer_id=author.id, now=now_ts)
+        outcome.jobs += groups_relay.relay_activity(db, status, activity, now_ts)
     return outcome, view
 
 
@@ -442,11 +488,15 @@ def _favourite(db: Database, account: Account, status_id: int, now: datetime,
         return outcome
     author = account_store.get_account_by_id(db, status.account_id)
     _notify(db, outcome, author, account.id, "favourite", status.id, now)
-    if author is not None and not author.is_local and _inbox_of(author) and \
-            not status.local_only:
-        outcome.jobs = queue_deliveries(db, ap.build_like(uri, account.actor_uri, status.uri),
-                                        [str(_inbox_of(author))], signer_id=account.id,
-                                        now=now_ts)
+    if status.local_only:
+        return outcome
+    like = ap.build_like(uri, account.actor_uri, status.uri)
+    # The author, and the remote groups carrying the post (they announce likes, FEP-1b12).
+    inboxes = [str(_inbox_of(author))] if author is not None and not author.is_local and \
+        _inbox_of(author) else []
+    inboxes += groups_relay.remote_group_inboxes(db, status)
+    outcome.jobs = queue_deliveries(db, like, inboxes, signer_id=account.id, now=now_ts)
+    outcome.jobs += groups_relay.relay_activity(db, status, like, now_ts)
     return outcome
 
 
@@ -786,12 +836,14 @@ def _store_note(db: Database, actor: Account, note: IncomingNote, now: datetime,
     if store.is_tombstoned(db, note.uri) or store.get_status_by_uri(db, note.uri) is not None:
         return outcome  # a Delete that overtook its Create wins; duplicates are ignored
     mentions = _remote_mentions(db, note)
-    local_mentions = [m for m in mentions if m.is_local]
+    # A mentioned local group does not make a post wanted: the group decides (services.groups).
+    local_mentions = [m for m in mentions if m.is_local and m.actor_type != "Group"]
     parent = None if note.in_reply_to_uri is None else \
         store.get_status_by_uri(db, note.in_reply_to_uri)
     followers = store.local_follower_ids(db, actor.id)
     replies_to_local = parent is not None and parent.local
-    if not (force or followers or local_mentions or replies_to_local):
+    for_network = ressentis.for_our_network_in(db, actor, note)
+    if not (force or followers or local_mentions or replies_to_local or for_network):
         return outcome  # nobody here asked for it: unsolicited posts are not kept
     created = min(note.published, now)
     status_id = store.new_status_id(db, created)
@@ -810,6 +862,13 @@ def _store_note(db: Database, actor: Account, note: IncomingNote, now: datetime,
         tags=[formatting.normalize_tag(t) for t in note.tags])
     for attachment in note.attachments:
         media_store.put_remote_media(db, status.id, actor.id, attachment, created_at=now)
+    if note.poll is not None:
+        polls.write_remote_poll(db, status, note.poll, now)
+    if for_network:
+        ressentis.mark_network_in(db, status.id)
+    if note.ressenti is not None:  # checked against the feelings vocabulary, else ignored
+        ressentis.store_remote_in(db, status, note.ressenti)
+    ressentis.after_remote_in(db, status, actor, note.ressenti)
     store.link_replies(db, status)
     outcome.status = status
     outcome.tags = [formatting.normalize_tag(t) for t in note.tags]
@@ -822,6 +881,8 @@ def _store_note(db: Database, actor: Account, note: IncomingNote, now: datetime,
     for mentioned in local_mentions:
         _notify(db, outcome, mentioned, actor.id, "mention", status.id, now)
     _notify_subscribers(db, outcome, status, mentions, now)
+    outcome.conversations = conversation_store.record_direct_status(
+        db, status, [m.id for m in mentions], [m.id for m in local_mentions], now)
     return outcome
 
 
@@ -841,6 +902,10 @@ def _update_note(db: Database, actor: Account, note: IncomingNote, now: datetime
     status = store.get_status_by_uri(db, note.uri)
     if status is None or status.deleted_at is not None or status.account_id != actor.id:
         return outcome
+    if note.poll is not None and polls.refresh_remote_poll(db, status, note.poll, now) and \
+            (note.content, note.spoiler_text, note.sensitive) == (
+                status.content, status.spoiler_text, status.sensitive):
+        return outcome  # new counts of its poll, not an edit (Mastodon sends these)
     if note.updated is not None and status.edited_at is not None and \
             note.updated <= status.edited_at:
         return outcome  # an older or repeated edit

@@ -6,13 +6,15 @@ defaults clients read as preferences; and timeline markers."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from fediverse_mu.activitypub.activities import build_update
 from fediverse_mu.activitypub.actors import render_actor
 from fediverse_mu.activitypub.vocab import AS_PUBLIC
-from fediverse_mu.domain import Account, Invalid, NotFound, User
+from fediverse_mu.domain import Account, Invalid, Media, NotFound, User
 from fediverse_mu.domain.profiles import (
     MAX_DISPLAY_NAME,
     MAX_FIELD_NAME,
@@ -27,6 +29,8 @@ from fediverse_mu.domain.profiles import (
     Timeline,
 )
 from fediverse_mu.domain.statuses import Visibility
+from fediverse_mu.services import media as media_service
+from fediverse_mu.services import profile_images
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.delivery import queue_deliveries
 from fediverse_mu.services.formatting import render_text
@@ -74,11 +78,30 @@ def _check(update: ProfileUpdate) -> None:
         raise Invalid("source[language] must be an ISO 639 language code")
 
 
+def actor_document(base_url: str, account: Account,
+                   fields: tuple[ProfileField, ...]) -> dict[str, Any]:
+    """The AS2 actor of a local account: its avatar and header (or the default picture) and
+    its profile fields as PropertyValues."""
+    return render_actor(account, base_url=base_url, icon_url=f"{base_url}/static/avatar.png",
+                        fields=[(f.name, field_html(base_url, f.value)) for f in fields])
+
+
+async def get_actor_document(svc: Services, account: Account) -> dict[str, Any]:
+    """The AS2 actor document of a local account, as served and federated."""
+    fields = (await fields_of(svc, [account])).get(account.id, ())
+    return actor_document(svc.config.base_url, account, fields)
+
+
 def _apply(db: Database, svc_base: str, account: Account, update: ProfileUpdate,
-           note: str | None, now: datetime, now_ts: float) -> tuple[Account, Profile]:
+           note: str | None, now: datetime, now_ts: float,
+           images: list[profile_images.PreparedImage]) -> tuple[Account, Profile, list[Media]]:
     profile = store.get_profile(db, account.id)
     if profile is None:
         raise NotFound("no profile for this account")
+    original = account
+    replaced: list[Media] = []
+    if images:  # the new pictures first: the comparison below then sees them
+        account, replaced = profile_images.apply(db, svc_base, account, images, now)
     new_account = replace(
         account,
         display_name=account.display_name if update.display_name is None
@@ -101,24 +124,24 @@ def _apply(db: Database, svc_base: str, account: Account, update: ProfileUpdate,
     if new_profile.defaults != profile.defaults:
         store.update_posting_defaults(db, account.id, new_profile.defaults)
     if (new_account, new_profile.note_source, new_profile.fields) == (
-            account, profile.note_source, profile.fields):
-        return account, new_profile  # nothing public changed: nothing to tell anyone
+            original, profile.note_source, profile.fields):
+        return account, new_profile, replaced  # nothing public changed: nothing to tell
     store.update_account_profile(
         db, account.id, display_name=new_account.display_name, note=new_account.note,
         note_source=new_profile.note_source, locked=new_account.locked, bot=new_account.bot,
         discoverable=new_account.discoverable, fields=new_profile.fields, now=now)
     stored = account_store.get_account_by_id(db, account.id) or new_account
-    document = render_actor(stored, base_url=svc_base,
-                            icon_url=f"{svc_base}/static/avatar.png")
+    document = actor_document(svc_base, stored, new_profile.fields)
     queue_deliveries(db, build_update(stored.actor_uri, document, to=[AS_PUBLIC]),
                      follow_store.list_follower_inboxes(db, account.id), signer_id=account.id,
                      now=now_ts)
-    return stored, new_profile
+    return stored, new_profile, replaced
 
 
-async def update_profile(svc: Services, account: Account,
-                         update: ProfileUpdate) -> tuple[Account, Profile]:
-    """Check and apply ``update`` to a local account; when its public side changed, the
+async def update_profile(svc: Services, account: Account, update: ProfileUpdate,
+                         images: Mapping[str, bytes] | None = None) -> tuple[Account, Profile]:
+    """Check and apply ``update`` to a local account, with new ``images`` (``avatar`` /
+    ``header`` bytes: see ``services.profile_images``); when its public side changed, the
     followers' servers are sent an Update of the actor. Bad input changes nothing."""
     if not account.is_local:
         raise Invalid("only local accounts have an editable profile")
@@ -130,10 +153,17 @@ async def update_profile(svc: Services, account: Account,
             if f.name.strip() or f.value.strip()))
     _check(update)
     note = None if update.note is None else note_html(svc.config.base_url, update.note)
-    result = await svc.storage.write(_apply, svc.config.base_url, account, update, note,
-                                     svc.now(), svc.clock())
+    prepared = await profile_images.prepare(svc, images) if images else []
+    try:
+        stored, profile, replaced = await svc.storage.write(
+            _apply, svc.config.base_url, account, update, note, svc.now(), svc.clock(),
+            prepared)
+    except BaseException:
+        await profile_images.discard(svc, prepared)
+        raise
+    await media_service.remove_files(svc, replaced)
     announce_jobs(svc)
-    return result
+    return stored, profile
 
 
 async def get_profile(svc: Services, account: Account) -> Profile:

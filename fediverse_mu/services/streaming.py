@@ -28,9 +28,18 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from fediverse_mu.domain import Account, Forbidden, Invalid, NotFound, Unauthorized
+from fediverse_mu.domain.conversations import ConversationView
 from fediverse_mu.domain.notifications import NotificationView
 from fediverse_mu.domain.statuses import Status, StatusView, Visibility
-from fediverse_mu.events import NOTIFICATION, STATUS_CREATED, STATUS_DELETED, STATUS_UPDATED
+from fediverse_mu.events import (
+    CONVERSATION,
+    NOTIFICATION,
+    STATUS_CREATED,
+    STATUS_DELETED,
+    STATUS_UPDATED,
+    TOKEN_REVOKED,
+)
+from fediverse_mu.services import conversations as conversation_service
 from fediverse_mu.services import formatting
 from fediverse_mu.services import lists as list_service
 from fediverse_mu.services import notifications as notification_service
@@ -49,7 +58,7 @@ MAX_TAG = 100
 
 _PUBLIC = {"public": None, "public:local": True, "public:remote": False}
 _USER_STREAMS = {"user": "read:statuses", "user:notification": "read:notifications",
-                 "list": "read:statuses"}
+                 "list": "read:statuses", "direct": "read:statuses"}
 STREAM_NAMES = frozenset({*_PUBLIC, *(f"{n}:media" for n in _PUBLIC), "hashtag",
                           "hashtag:local", *_USER_STREAMS})
 
@@ -142,6 +151,10 @@ class Renderer(Protocol):
         """Notification entities, in order."""
         ...
 
+    async def conversations(self, views: list[ConversationView]) -> list[dict[str, Any]]:
+        """Conversation entities, in order."""
+        ...
+
 
 def _anyone(scope: str) -> bool:
     return False
@@ -153,8 +166,10 @@ class Connection:
 
     def __init__(self, viewer: Account | None, allows: Callable[[str], bool] = _anyone, *,
                  queue_size: int = QUEUE_SIZE,
-                 on_drop: Callable[[], None] | None = None) -> None:
+                 on_drop: Callable[[], None] | None = None,
+                 token_id: int | None = None) -> None:
         self.viewer = viewer
+        self.token_id = token_id  # the connection ends when this token is revoked
         self.allows = allows if viewer is not None else _anyone
         self.streams: dict[tuple[str, str | None], Stream] = {}
         self.dropped = False
@@ -328,7 +343,8 @@ class Hub:
             return
         self._events = asyncio.Queue(self._backlog)
         self._loop = asyncio.get_running_loop()
-        for topic in (STATUS_CREATED, STATUS_UPDATED, STATUS_DELETED, NOTIFICATION):
+        for topic in (STATUS_CREATED, STATUS_UPDATED, STATUS_DELETED, NOTIFICATION,
+                      CONVERSATION, TOKEN_REVOKED):
             self._unsubscribe.append(self.svc.events.subscribe(topic, self._on_event))
         self._task = asyncio.get_running_loop().create_task(self._run(), name="streaming-hub")
 
@@ -360,9 +376,11 @@ class Hub:
     # -- connections -------------------------------------------------------------------------
 
     def connect(self, viewer: Account | None, allows: Callable[[str], bool] = _anyone, *,
-                on_drop: Callable[[], None] | None = None) -> Connection:
-        """Register a client (no subscription yet)."""
-        conn = Connection(viewer, allows, queue_size=self.queue_size, on_drop=on_drop)
+                on_drop: Callable[[], None] | None = None,
+                token_id: int | None = None) -> Connection:
+        """Register a client (no subscription yet); ``token_id``: the token it came with."""
+        conn = Connection(viewer, allows, queue_size=self.queue_size, on_drop=on_drop,
+                          token_id=token_id)
         self.connections.add(conn)
         return conn
 
@@ -426,6 +444,10 @@ class Hub:
             await self._delete_event(payload)
         elif topic == NOTIFICATION:
             await self._notification_event(payload)
+        elif topic == CONVERSATION:
+            await self._conversation_event(payload)
+        elif topic == TOKEN_REVOKED:
+            self._revoked(payload)
 
     def _seen(self, status_id: int) -> bool:
         if status_id in self._recent:
@@ -520,3 +542,25 @@ class Hub:
         text = json.dumps(entity, ensure_ascii=False)
         for conn, stream in targets:
             conn.push(Message(stream.labels, "notification", text))
+
+    async def _conversation_event(self, payload: dict[str, Any]) -> None:
+        account_id = int(payload["account_id"])
+        targets = [(conn, stream) for conn in self.connections if conn.viewer_id == account_id
+                   for stream in conn.streams.values() if stream.name == "direct"]
+        if not targets:
+            return
+        view = await conversation_service.find_conversation(
+            self.svc, account_id, int(payload["conversation_id"]))
+        if view is None:
+            return
+        entity = (await self.renderer.conversations([view]))[0]
+        text = json.dumps(entity, ensure_ascii=False)
+        for conn, stream in targets:
+            conn.push(Message(stream.labels, "conversation", text))
+
+    def _revoked(self, payload: dict[str, Any]) -> None:
+        """A revoked token's streams end at once (the client must sign in again)."""
+        revoked = {int(i) for i in payload.get("token_ids") or ()}
+        for conn in list(self.connections):
+            if conn.token_id is not None and conn.token_id in revoked:
+                conn.close()  # its writer gets None next: the socket or stream is closed

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from fediverse_mu.domain import SCOPES, Account, Invalid, NotFound, Token, Unauthorized, User
+from fediverse_mu.events import TOKEN_REVOKED
 from fediverse_mu.services.context import Services
 from fediverse_mu.storage import Database
 from fediverse_mu.storage import accounts as account_store
@@ -118,6 +119,7 @@ async def find_live_token(svc: Services, token: str) -> Token | None:
 
 
 async def revoke(svc: Services, token: Token) -> None:
-    """Revoke a token: it stops working at once."""
+    """Revoke a token: it stops working at once, and its open streams are ended."""
     await svc.storage.write(oauth_store.revoke_token, token.id,
                             svc.now())
+    svc.events.publish(TOKEN_REVOKED, {"token_ids": [token.id]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime
 
@@ -10,7 +11,7 @@ from fediverse_mu.storage.db import Database
 
 _ACCOUNT_COLUMNS = ("id, username, domain, actor_uri, actor_type, display_name, note, locked, "
                     "bot, discoverable, created_at, url, inbox_uri, shared_inbox_uri, "
-                    "public_key_pem, followers_uri")
+                    "public_key_pem, followers_uri, avatar_url, header_url")
 _USER_COLUMNS = "id, account_id, email, role, approved, disabled, locale, created_at"
 
 
@@ -19,13 +20,14 @@ def _account(row: sqlite3.Row) -> Account:
     # ~50 accounts, and lookups by name were most of the cost.
     (id_, username, domain, actor_uri, actor_type, display_name, note, locked, bot,
      discoverable, created_at, url, inbox_uri, shared_inbox_uri, public_key_pem,
-     followers_uri) = row
+     followers_uri, avatar_url, header_url) = row
     return Account(
         id=id_, username=username, domain=domain, actor_uri=actor_uri, actor_type=actor_type,
         display_name=display_name, note=note, locked=bool(locked), bot=bool(bot),
         discoverable=bool(discoverable), created_at=datetime.fromisoformat(created_at),
         url=url, inbox_uri=inbox_uri, shared_inbox_uri=shared_inbox_uri,
         public_key_pem=public_key_pem, followers_uri=followers_uri,
+        avatar_url=avatar_url, header_url=header_url,
     )
 
 
@@ -170,7 +172,8 @@ def upsert_remote_account(db: Database, actor: RemoteActor, now: datetime, *,
         "INSERT INTO accounts (username, domain, actor_uri, actor_type, display_name, note, url,"
         " inbox_uri, shared_inbox_uri, outbox_uri, followers_uri, following_uri, featured_uri,"
         " public_key_id, public_key_pem, locked, bot, discoverable, created_at, updated_at,"
-        " fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " fetched_at, avatar_url, header_url, fields)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (actor_uri) DO UPDATE SET username = excluded.username,"
         " actor_type = excluded.actor_type, display_name = excluded.display_name,"
         " note = excluded.note, url = excluded.url, inbox_uri = excluded.inbox_uri,"
@@ -178,6 +181,8 @@ def upsert_remote_account(db: Database, actor: RemoteActor, now: datetime, *,
         " followers_uri = excluded.followers_uri, following_uri = excluded.following_uri,"
         " featured_uri = excluded.featured_uri, locked = excluded.locked, bot = excluded.bot,"
         " discoverable = excluded.discoverable, updated_at = excluded.updated_at,"
+        " avatar_url = excluded.avatar_url, header_url = excluded.header_url,"
+        " fields = excluded.fields,"
         " public_key_id = CASE WHEN ? THEN excluded.public_key_id ELSE accounts.public_key_id"
         " END, public_key_pem = CASE WHEN ? THEN excluded.public_key_pem"
         " ELSE accounts.public_key_pem END, fetched_at = CASE WHEN ? THEN excluded.fetched_at"
@@ -187,11 +192,25 @@ def upsert_remote_account(db: Database, actor: RemoteActor, now: datetime, *,
          actor.note, actor.url, actor.inbox_uri, actor.shared_inbox_uri, actor.outbox_uri,
          actor.followers_uri, actor.following_uri, actor.featured_uri, actor.public_key_id,
          actor.public_key_pem, int(actor.locked), int(actor.bot), int(actor.discoverable),
-         now.isoformat(), now.isoformat(), now.isoformat(), int(update_key), int(update_key),
-         int(update_key)],
+         now.isoformat(), now.isoformat(), now.isoformat(), actor.icon_url, actor.image_url,
+         json.dumps([{"name": n, "value": v} for n, v in actor.fields], ensure_ascii=False),
+         int(update_key), int(update_key), int(update_key)],
     ).fetchone()
     if row is None:
         raise ValueError(f"{actor.actor_uri} is a local account")
+    return _account(row)
+
+
+def set_profile_image(db: Database, account_id: int, kind: str, url: str | None,
+                      now: datetime) -> Account:
+    """Point a local account's avatar (``kind`` "avatar") or header ("header") at ``url``
+    (None: back to the default picture)."""
+    column = {"avatar": "avatar_url", "header": "header_url"}[kind]
+    row = db.execute(f"UPDATE accounts SET {column} = ?, updated_at = ? WHERE id = ?"
+                     f" AND domain IS NULL RETURNING {_ACCOUNT_COLUMNS}",
+                     [url, now.isoformat(), account_id]).fetchone()
+    if row is None:
+        raise ValueError(f"account {account_id} is not local")
     return _account(row)
 
 

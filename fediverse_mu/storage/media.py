@@ -92,7 +92,8 @@ def update_media(db: Database, media_id: int, *, description: str, focus_x: floa
 def delete_unattached_media(db: Database, media_id: int) -> bool:
     """Forget an upload's record unless a status holds it (the caller removes its files);
     True when it was deleted."""
-    cursor = db.execute("DELETE FROM media_attachments WHERE id = ? AND status_id IS NULL",
+    cursor = db.execute("DELETE FROM media_attachments WHERE id = ? AND status_id IS NULL"
+                        " AND profile_image IS NULL AND scheduled_status_id IS NULL",
                         [media_id])
     return cursor.rowcount == 1
 
@@ -116,8 +117,8 @@ def attach_media(db: Database, account_id: int, media_ids: list[int],
     if not ordered:
         return []
     rows = db.execute(
-        f"SELECT {_COLUMNS} FROM media_attachments WHERE id IN (SELECT value FROM json_each(?))",
-        [json.dumps(ordered)]).fetchall()
+        f"SELECT {_COLUMNS} FROM media_attachments WHERE id IN (SELECT value FROM json_each(?))"
+        " AND profile_image IS NULL", [json.dumps(ordered)]).fetchall()
     found = {row["id"]: _media(row) for row in rows}
     refused = [media_id for media_id in ordered
                if media_id not in found or found[media_id].account_id != account_id
@@ -153,7 +154,9 @@ def delete_unattached_before(db: Database, cutoff: datetime) -> list[Media]:
     """Forget the uploads never attached to a status and created before ``cutoff``; returns
     them so the caller can remove their files."""
     cursor = db.execute(f"DELETE FROM media_attachments WHERE status_id IS NULL"
-                        f" AND file_name IS NOT NULL AND created_at < ? RETURNING {_COLUMNS}",
+                        f" AND file_name IS NOT NULL AND created_at < ?"
+                        f" AND profile_image IS NULL AND scheduled_status_id IS NULL"
+                        f" RETURNING {_COLUMNS}",
                         [cutoff.isoformat()])
     return [_media(row) for row in cursor.fetchall()]
 
@@ -167,3 +170,25 @@ def detach_media_of_status(db: Database, status_id: int, now: datetime) -> int:
     db.execute("DELETE FROM media_attachments WHERE status_id = ? AND file_name IS NULL",
                [status_id])
     return cursor.rowcount
+
+
+def put_profile_image(db: Database, media_id: int, account_id: int, kind: str) -> list[Media]:
+    """Make an upload the account's avatar (``kind`` "avatar") or header ("header"): it is
+    then never attached nor purged. The one it replaces is forgotten and returned (the
+    caller removes its files)."""
+    replaced = db.execute(
+        f"DELETE FROM media_attachments WHERE account_id = ? AND profile_image = ? AND id != ?"
+        f" RETURNING {_COLUMNS}", [account_id, kind, media_id]).fetchall()
+    db.execute("UPDATE media_attachments SET profile_image = ? WHERE id = ? AND account_id = ?",
+               [kind, media_id, account_id])
+    return [_media(row) for row in replaced]
+
+
+def reserve_for_scheduled(db: Database, account_id: int, media_ids: list[int],
+                          scheduled_id: int | None) -> None:
+    """Keep (``scheduled_id``) or release (None) a resident's unattached uploads for a
+    scheduled status, so the purge of stale uploads leaves them alone meanwhile."""
+    db.execute("UPDATE media_attachments SET scheduled_status_id = ? WHERE account_id = ?"
+               " AND status_id IS NULL AND profile_image IS NULL"
+               " AND id IN (SELECT value FROM json_each(?))",
+               [scheduled_id, account_id, json.dumps(media_ids)])

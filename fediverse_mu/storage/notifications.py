@@ -42,13 +42,29 @@ _SHOWN = (
     # (Mastodon destroys them with the follow or the request).
     " AND (n.type NOT IN ('follow', 'follow_request') OR EXISTS (SELECT 1 FROM follows f"
     "      WHERE f.follower_id = n.from_account_id AND f.followee_id = n.account_id"
-    "      AND (n.type = 'follow' OR f.state = 'pending')))"
+    "      AND (n.type = 'follow' OR f.state = 'pending'))"
+    # A request to join a group a moderator moderates (groups.notify_moderators).
+    "      OR (n.type = 'follow_request' AND EXISTS (SELECT 1 FROM follows gf"
+    "      JOIN group_moderators gm ON gm.group_id = gf.followee_id"
+    "      WHERE gf.follower_id = n.from_account_id AND gm.account_id = n.account_id"
+    "      AND gf.state = 'pending')))"
     " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = n.account_id"
     "      AND b.target_id = n.from_account_id) OR (b.account_id = n.from_account_id"
     "      AND b.target_id = n.account_id))"
     " AND NOT EXISTS (SELECT 1 FROM mutes u WHERE u.account_id = n.account_id"
     "      AND u.target_id = n.from_account_id AND u.notifications = 1"
     "      AND (u.expires_at IS NULL OR u.expires_at > ?))"
+    # Moderation: nothing from a domain the owner hides; a silenced or suspended sender
+    # (itself or by domain) reaches only its followers.
+    " AND NOT EXISTS (SELECT 1 FROM accounts da JOIN account_domain_blocks dd"
+    "      ON dd.domain = da.domain WHERE da.id = n.from_account_id"
+    "      AND dd.account_id = n.account_id)"
+    " AND NOT EXISTS (SELECT 1 FROM accounts ma WHERE ma.id = n.from_account_id"
+    "      AND (ma.silenced_at IS NOT NULL OR ma.suspended_at IS NOT NULL"
+    "      OR ma.domain IN (SELECT domain FROM domain_blocks"
+    "      WHERE severity IN ('silence', 'suspend')))"
+    "      AND NOT EXISTS (SELECT 1 FROM follows mf WHERE mf.follower_id = n.account_id"
+    "      AND mf.followee_id = n.from_account_id AND mf.state = 'accepted'))"
 )
 _FROM = "FROM notifications n LEFT JOIN statuses s ON s.id = n.status_id"
 

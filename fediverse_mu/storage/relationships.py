@@ -185,15 +185,24 @@ def list_following(db: Database, account_id: int, page: Page, *, viewer_id: int 
 
 def list_follow_requests(db: Database, account_id: int, page: Page,
                          now: datetime) -> list[tuple[int, Account]]:
-    """Pending requests to follow ``account_id``, newest first, as ``(follow id, account)``."""
-    return _list_follows(db, match="followee_id", other="follower_id", account_id=account_id,
-                         state="pending", page=page, viewer_id=None, now=now)
+    """Pending requests to follow ``account_id`` (or to join a group it moderates), newest
+    first, as ``(follow id, account)``."""
+    where, args, direction = page_clause("f.id", page)
+    rows = db.execute(
+        f"SELECT f.id, f.follower_id FROM follows f WHERE f.followee_id IN ({_ANSWERED_BY})"
+        f" AND f.state = 'pending' AND {where} ORDER BY f.id {direction} LIMIT ?",
+        [account_id, account_id, *args, page.limit]).fetchall()
+    return _with_accounts(db, newest_first([(r[0], r[1]) for r in rows], page))
+
+
+# The accounts whose follow requests an account answers: itself and the groups it moderates.
+_ANSWERED_BY = "SELECT ? UNION ALL SELECT group_id FROM group_moderators WHERE account_id = ?"
 
 
 def count_follow_requests(db: Database, account_id: int) -> int:
-    """How many follow requests wait for ``account_id``'s answer."""
-    return int(db.execute("SELECT count(*) FROM follows WHERE followee_id = ?"
-                          " AND state = 'pending'", [account_id]).fetchone()[0])
+    """How many follow requests wait for ``account_id``'s answer (its groups' included)."""
+    return int(db.execute(f"SELECT count(*) FROM follows WHERE followee_id IN ({_ANSWERED_BY})"
+                          " AND state = 'pending'", [account_id, account_id]).fetchone()[0])
 
 
 def _with_accounts(db: Database, pairs: list[tuple[int, int]]) -> list[tuple[int, Account]]:
@@ -252,10 +261,12 @@ def get_relationships(db: Database, account_id: int, target_ids: list[int],
 
 
 def excluded_account_ids(db: Database, account_id: int, now: datetime) -> set[int]:
-    """Accounts whose posts ``account_id`` should not see: blocked either way, or muted
-    (for timelines and notifications)."""
+    """Accounts whose posts ``account_id`` should not see: blocked either way, muted, or on
+    a domain they hide (for timelines and notifications)."""
     return {r[0] for r in db.execute(
         "SELECT target_id FROM blocks WHERE account_id = ?"
         " UNION SELECT account_id FROM blocks WHERE target_id = ?"
-        f" UNION SELECT m.target_id FROM mutes m WHERE m.account_id = ? AND {_ACTIVE_MUTE}",
-        [account_id, account_id, account_id, now.isoformat()])}
+        f" UNION SELECT m.target_id FROM mutes m WHERE m.account_id = ? AND {_ACTIVE_MUTE}"
+        " UNION SELECT a.id FROM account_domain_blocks d JOIN accounts a"
+        " ON a.domain = d.domain WHERE d.account_id = ?",
+        [account_id, account_id, account_id, now.isoformat(), account_id])}

@@ -15,7 +15,11 @@ from fediverse_mu.domain.statuses import Status, StatusEdit, StatusView, Visibil
 from fediverse_mu.storage.accounts import get_accounts_by_ids
 from fediverse_mu.storage.db import Database
 from fediverse_mu.storage.media import list_media_for_statuses
+from fediverse_mu.storage.moderation import HIDDEN_AUTHOR
 from fediverse_mu.storage.pagination import page_clause
+from fediverse_mu.storage.places import is_network_for
+from fediverse_mu.storage.polls import load_polls
+from fediverse_mu.storage.ressentis import ressentis_for
 
 _COLUMNS = ("id, uri, url, account_id, local, content, source_text, spoiler_text, sensitive,"
             " visibility, language, created_at, in_reply_to_id, in_reply_to_uri,"
@@ -308,8 +312,22 @@ def can_see(db: Database, status: Status, viewer_id: int | None) -> bool:
         return False
     if viewer_id == status.account_id or is_mentioned(db, status.id, viewer_id):
         return True
-    return status.visibility is Visibility.PRIVATE and \
-        follows_accepted(db, viewer_id, status.account_id)
+    if status.visibility is Visibility.PRIVATE and is_network_for(db, status.id, viewer_id):
+        return True  # a post for the network of places: every resident here may read it
+    if status.visibility is Visibility.PRIVATE and \
+            follows_accepted(db, viewer_id, status.account_id):
+        return True
+    return status.reblog_of_id is None and in_members_group(db, status.id, viewer_id)
+
+
+def in_members_group(db: Database, status_id: int, viewer_id: int) -> bool:
+    """True when a group the viewer is a member of announced the status (FEP-1b12): members
+    see the group's posts, members-only ones too."""
+    return db.execute(
+        "SELECT 1 FROM statuses b JOIN follows f ON f.followee_id = b.account_id"
+        " AND f.follower_id = ? AND f.state = 'accepted' JOIN accounts g ON g.id = b.account_id"
+        " WHERE b.reblog_of_id = ? AND b.deleted_at IS NULL AND g.actor_type = 'Group'"
+        " LIMIT 1", [viewer_id, status_id]).fetchone() is not None
 
 
 # -- feeds and timelines -----------------------------------------------------------------------
@@ -356,7 +374,8 @@ def _public_conditions(local: bool | None, only_media: bool, include_local_only:
         sql += " AND s.has_media = 1"
     if not include_local_only:
         sql += " AND s.local_only = 0"
-    return sql
+    # Silenced and suspended authors (themselves or by domain) stay out of public timelines.
+    return sql + f" AND NOT {HIDDEN_AUTHOR}"
 
 
 def tag_timeline_ids(db: Database, tag: str, page: Page, *, local: bool | None = None,
@@ -574,6 +593,8 @@ def load_views(db: Database, ids: Sequence[int], viewer_id: int | None) -> list[
                     if s.in_reply_to_account_id is not None]
     accounts = get_accounts_by_ids(db, account_ids)
     media = list_media_for_statuses(db, all_ids)
+    polls = load_polls(db, all_ids, viewer_id)
+    ressentis = ressentis_for(db, all_ids)
     favourited: set[int] = set()
     reblogged: set[int] = set()
     bookmarked: set[int] = set()
@@ -596,7 +617,8 @@ def load_views(db: Database, ids: Sequence[int], viewer_id: int | None) -> list[
             in_reply_to_account=None if status.in_reply_to_account_id is None
             else accounts.get(status.in_reply_to_account_id),
             favourited=status.id in favourited, reblogged=status.id in reblogged,
-            bookmarked=status.id in bookmarked)
+            bookmarked=status.id in bookmarked, ressenti=ressentis.get(status.id),
+            poll=polls.get(status.id))
 
     out: list[StatusView] = []
     for status_id in ids:

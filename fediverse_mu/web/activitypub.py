@@ -14,7 +14,7 @@ from fediverse_mu.domain import Account, NotFound
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.domain.statuses import Visibility
 from fediverse_mu.federation import inbox
-from fediverse_mu.services import accounts, following, posting
+from fediverse_mu.services import accounts, following, groups, places, posting, profiles
 from fediverse_mu.web.pages import page
 
 PAGE_SIZE = 40
@@ -40,8 +40,12 @@ async def actor_get(request: web.Request) -> web.StreamResponse:
     account = await _local_account(request)
     svc = request.app[services_key]
     if wants_as2(request.headers.get("Accept", "")):
-        return as2_response(render_actor(account, base_url=svc.config.base_url,
-                                         icon_url=f"{svc.config.base_url}/static/avatar.png"))
+        document = await profiles.get_actor_document(svc, account)
+        if account.actor_type == "Organization":  # the place actor: its location and kind
+            document = await places.actor_document(svc, document)
+        if account.actor_type == "Group":  # a listening group (FEP-1b12)
+            document = await groups.actor_document(svc, account, document)
+        return as2_response(document)
     raise web.HTTPFound(account.url or "/")
 
 

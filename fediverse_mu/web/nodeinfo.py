@@ -11,7 +11,7 @@ from aiohttp import web
 
 from fediverse_mu import SOFTWARE_NAME, __version__
 from fediverse_mu.appkeys import services_key
-from fediverse_mu.services import instance
+from fediverse_mu.services import instance, registration
 
 _VERSIONS = ("2.0", "2.1")
 
@@ -31,7 +31,7 @@ async def nodeinfo_get(request: web.Request) -> web.Response:
     if version not in _VERSIONS:
         raise web.HTTPNotFound()
     svc = request.app[services_key]
-    config = svc.config
+    config = await registration.config_in_force(svc)  # the admin's registration mode
     stats = await instance.instance_stats(svc)
     software: dict[str, Any] = {"name": SOFTWARE_NAME, "version": __version__}
     if version == "2.1":

@@ -7,15 +7,34 @@ from pathlib import Path
 
 from aiohttp import web
 
-from fediverse_mu.web import activitypub, nodeinfo, notes, oauth, pages, session, webfinger
+from fediverse_mu.web import (
+    activitypub,
+    admin,
+    moderation,
+    nodeinfo,
+    notes,
+    oauth,
+    pages,
+    places,
+    session,
+    signup,
+    webfinger,
+)
+from fediverse_mu.web import groups as web_groups
 from fediverse_mu.web.mastodon import accounts as m_accounts
+from fediverse_mu.web.mastodon import admin as m_admin
 from fediverse_mu.web.mastodon import apps as m_apps
+from fediverse_mu.web.mastodon import conversations as m_conversations
 from fediverse_mu.web.mastodon import filters as m_filters
 from fediverse_mu.web.mastodon import instance as m_instance
 from fediverse_mu.web.mastodon import lists as m_lists
 from fediverse_mu.web.mastodon import media as m_media
 from fediverse_mu.web.mastodon import misc as m_misc
+from fediverse_mu.web.mastodon import moderation as m_moderation
 from fediverse_mu.web.mastodon import notifications as m_notifications
+from fediverse_mu.web.mastodon import places as m_places
+from fediverse_mu.web.mastodon import polls as m_polls
+from fediverse_mu.web.mastodon import scheduled as m_scheduled
 from fediverse_mu.web.mastodon import search as m_search
 from fediverse_mu.web.mastodon import statuses as m_statuses
 from fediverse_mu.web.mastodon import streaming as m_streaming
@@ -89,7 +108,6 @@ def setup_routes(app: web.Application) -> None:
     _api(r, "POST", "/api/v1/markers", m_misc.markers_post)
     _api(r, "GET", "/api/v1/instance/peers", m_misc.peers_get)
     _api(r, "GET", "/api/v1/instance/activity", m_misc.activity_get)
-    _api(r, "GET", "/api/v1/instance/rules", m_misc.empty_list_get)
     _api(r, "GET", "/api/v1/custom_emojis", m_misc.empty_list_get)
     _api(r, "GET", "/api/v1/announcements", m_misc.announcements_get)
     for trend in ("", "/tags", "/statuses", "/links"):
@@ -188,7 +206,8 @@ def setup_routes(app: web.Application) -> None:
                          ("public/remote", m_streaming.streaming_public_remote_get),
                          ("hashtag", m_streaming.streaming_hashtag_get),
                          ("hashtag/local", m_streaming.streaming_hashtag_local_get),
-                         ("list", m_streaming.streaming_list_get)):
+                         ("list", m_streaming.streaming_list_get),
+                         ("direct", m_streaming.streaming_direct_get)):
         _api(r, "GET", f"/api/v1/streaming/{path}", stream)
 
     # OAuth 2 login (https://docs.joinmastodon.org/methods/oauth/) and client apps.
@@ -199,3 +218,16 @@ def setup_routes(app: web.Application) -> None:
     _api(r, "GET", "/.well-known/oauth-authorization-server", oauth.server_metadata_get)
     _api(r, "POST", "/api/v1/apps", m_apps.apps_create)
     _api(r, "GET", "/api/v1/apps/verify_credentials", m_apps.apps_verify_credentials_get)
+    m_conversations.setup_routes(r)
+    m_polls.setup_routes(r)
+    m_scheduled.setup_routes(r)
+    signup.setup_routes(r)  # registration (issue 7)
+    admin.setup_routes(r)  # the web admin (issue 7)
+    m_moderation.setup_routes(r)  # residents' moderation endpoints (issue 7)
+    moderation.setup_routes(r)  # the public list of moderated servers (issue 7)
+    m_admin.setup_routes(r)  # the Mastodon admin API (issue 7)
+    # Places and ressentis (issue 6): pages, open data, /admin/place, the place API.
+    places.setup_routes(r)
+    m_places.setup_routes(r)
+    app.on_startup.append(places.on_startup)  # the place actor, once the storage is open
+    web_groups.setup_routes(r)  # listening groups (issue 5): pages and the moderators collection

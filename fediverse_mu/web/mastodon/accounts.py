@@ -15,7 +15,13 @@ from fediverse_mu.domain import Account, DomainError, Invalid, Unauthorized, Use
 from fediverse_mu.domain.profiles import ProfileField, ProfileUpdate
 from fediverse_mu.domain.statuses import Visibility
 from fediverse_mu.federation.client import FetchError
-from fediverse_mu.services import directory, following, profiles, relationships
+from fediverse_mu.services import (
+    directory,
+    following,
+    profile_images,
+    profiles,
+    relationships,
+)
 from fediverse_mu.services.context import Services
 from fediverse_mu.web.mastodon import entities
 from fediverse_mu.web.mastodon.auth import bearer_token, require_grant
@@ -111,25 +117,33 @@ def _profile_update(params: Any) -> ProfileUpdate:
         language=params.get("source[language]"))
 
 
-async def _refuse_images(request: web.Request) -> None:
-    """Avatar and header images are not supported yet: say so rather than pretend."""
+async def _images(request: web.Request) -> dict[str, bytes]:
+    """The ``avatar`` and ``header`` files of a multipart body (the profile-image pipeline
+    checks what they really are; an empty or too large file is refused there)."""
     if request.content_type != "multipart/form-data":
-        return
+        return {}
     form = await request.post()
+    found: dict[str, bytes] = {}
     for name in ("avatar", "header"):
-        if isinstance(form.get(name), web.FileField):
-            raise Invalid(f"{name} images are not supported yet")
+        item = form.get(name)
+        if isinstance(item, web.FileField):
+            data = item.file.read(profile_images.SIZE_LIMIT + 1)
+            if len(data) > profile_images.SIZE_LIMIT:
+                raise Invalid(f"{name}: file size must be at most "
+                              f"{profile_images.SIZE_LIMIT // (1024 * 1024)} MB")
+            found[name] = data
+    return found
 
 
 async def update_credentials_patch(request: web.Request) -> web.Response:
-    """``PATCH /api/v1/accounts/update_credentials``: change the profile and posting defaults;
-    followers' servers get an Update of the actor. Avatar and header uploads are refused
-    (422) until profile images exist."""
+    """``PATCH /api/v1/accounts/update_credentials``: change the profile, posting defaults,
+    avatar and header (multipart ``avatar``/``header``); followers' servers get an Update of
+    the actor."""
     user, account = await signed_in(request, "write:accounts")
     svc = request.app[services_key]
-    await _refuse_images(request)
+    images = await _images(request)
     update = _profile_update(await read_nested(request))
-    updated, _ = await profiles.update_profile(svc, account, update)
+    updated, _ = await profiles.update_profile(svc, account, update, images)
     return web.json_response(await _credential(svc, user, updated))
 
 

@@ -4,6 +4,7 @@ strings."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -15,6 +16,8 @@ from fediverse_mu.activitypub.html import sanitize
 from fediverse_mu.config import Config
 from fediverse_mu.domain import SCOPES, Account, OAuthApp, Role, User
 from fediverse_mu.domain import media as media_limits
+from fediverse_mu.domain.conversations import ConversationView
+from fediverse_mu.domain.federation_policy import DomainAllow, DomainBlock, obfuscated
 from fediverse_mu.domain.filters import (
     Filter,
     FilterAction,
@@ -24,9 +27,14 @@ from fediverse_mu.domain.filters import (
 )
 from fediverse_mu.domain.lists import AccountList
 from fediverse_mu.domain.media import Media
+from fediverse_mu.domain.moderation import AdminAccount, Report
 from fediverse_mu.domain.notifications import STATUS_TYPES, NotificationView
+from fediverse_mu.domain.places import Feeling, KnownPlace, Ressenti, Spot
+from fediverse_mu.domain.polls import Poll
 from fediverse_mu.domain.profiles import Marker, PostingDefaults, Profile, ProfileField
 from fediverse_mu.domain.relationships import Mute, Relationship
+from fediverse_mu.domain.rules import Rule
+from fediverse_mu.domain.scheduled import ScheduledStatus
 from fediverse_mu.domain.statuses import StatusEdit, StatusView
 from fediverse_mu.services.directory import WeekActivity
 from fediverse_mu.services.instance import InstanceStats
@@ -52,10 +60,11 @@ def _static(config: Config, name: str) -> str:
     return f"{config.base_url}/static/{name}"
 
 
-def field(config: Config, item: ProfileField) -> dict[str, Any]:
-    """A profile Field: the value as HTML with links (no rel=me verification yet)."""
-    return {"name": item.name, "value": field_html(config.base_url, item.value),
-            "verified_at": None}
+def field(config: Config, item: ProfileField, *, local: bool = True) -> dict[str, Any]:
+    """A profile Field: the value as HTML with links (no rel=me verification yet); a remote
+    account's value is already HTML (someone else's: sanitised again)."""
+    value = field_html(config.base_url, item.value) if local else sanitize(item.value)
+    return {"name": item.name, "value": value, "verified_at": None}
 
 
 def account(config: Config, acc: Account, *, statuses_count: int = 0,
@@ -63,8 +72,8 @@ def account(config: Config, acc: Account, *, statuses_count: int = 0,
             fields: Sequence[ProfileField] = ()) -> dict[str, Any]:
     """The Account entity (a remote account's note is sanitised: it is someone else's HTML)."""
     static = f"{config.base_url}/static/"
-    avatar = static + "avatar.png"
-    header = static + "header.png"
+    avatar = acc.avatar_url or static + "avatar.png"
+    header = acc.header_url or static + "header.png"
     return {
         "id": str(acc.id),
         "username": acc.username,
@@ -90,7 +99,7 @@ def account(config: Config, acc: Account, *, statuses_count: int = 0,
         "followers_count": followers_count,
         "following_count": following_count,
         "emojis": [],
-        "fields": [field(config, f) for f in fields],
+        "fields": [field(config, f, local=acc.is_local) for f in fields],
         "roles": [],
     }
 
@@ -148,7 +157,8 @@ def _limits() -> dict[str, Any]:
     }
 
 
-def instance_v2(config: Config, stats: InstanceStats) -> dict[str, Any]:
+def instance_v2(config: Config, stats: InstanceStats, *,
+                rules: Sequence[Rule] = ()) -> dict[str, Any]:
     """The Instance entity (``/api/v2/instance``)."""
     icon = _static(config, "icon.png")
     return {
@@ -177,11 +187,12 @@ def instance_v2(config: Config, stats: InstanceStats) -> dict[str, Any]:
                           "message": None, "url": None},
         "api_versions": {"mastodon": 2},
         "contact": {"email": stats.contact_email, "account": None},
-        "rules": [],
+        "rules": [rule(r) for r in rules],
     }
 
 
-def instance_v1(config: Config, stats: InstanceStats) -> dict[str, Any]:
+def instance_v1(config: Config, stats: InstanceStats, *,
+                rules: Sequence[Rule] = ()) -> dict[str, Any]:
     """The V1 Instance entity (``/api/v1/instance``), still read by many clients."""
     return {
         "uri": config.domain,
@@ -200,7 +211,7 @@ def instance_v1(config: Config, stats: InstanceStats) -> dict[str, Any]:
         "invites_enabled": config.registration_mode == "invite",
         "configuration": {"accounts": {"max_featured_tags": 10}, **_limits()},
         "contact_account": None,
-        "rules": [],
+        "rules": [rule(r) for r in rules],
     }
 
 
@@ -379,7 +390,7 @@ def status(config: Config, view: StatusView, *, source: bool = False,
         else str(st.in_reply_to_account_id),
         "reblog": None if view.reblog is None else status(config, view.reblog,
                                                            accounts=accounts),
-        "poll": None,
+        "poll": None if view.poll is None else poll(view.poll),
         "card": None,
         "language": st.language,
         "favourited": view.favourited,
@@ -390,6 +401,8 @@ def status(config: Config, view: StatusView, *, source: bool = False,
         "filtered": [],
         "local_only": st.local_only,
     }
+    if view.ressenti is not None:  # fediverse-mu's extension: clients ignore unknown keys
+        entity["ressenti"] = ressenti(view.ressenti)
     if source:
         entity["text"] = st.source_text or ""
     return entity
@@ -484,3 +497,183 @@ def v1_filter(item: Filter, keyword: FilterKeyword) -> dict[str, Any]:
             "context": [c.value for c in item.context],
             "expires_at": None if item.expires_at is None else iso(item.expires_at),
             "irreversible": item.action is FilterAction.HIDE, "whole_word": keyword.whole_word}
+
+
+# -- conversations, polls, scheduled statuses --------------------------------------------------
+
+
+def conversation(view: ConversationView, accounts: list[dict[str, Any]],
+                 last_status: dict[str, Any] | None) -> dict[str, Any]:
+    """The Conversation entity (https://docs.joinmastodon.org/entities/Conversation/), with
+    the participants' Account entities and the last Status entity already rendered."""
+    return {"id": str(view.conversation.id), "unread": view.conversation.unread,
+            "accounts": accounts, "last_status": last_status}
+
+
+# -- moderation (issue 7) ----------------------------------------------------------------------
+
+
+def rule(item: Rule) -> dict[str, Any]:
+    """The Rule entity (https://docs.joinmastodon.org/entities/Rule/)."""
+    return {"id": str(item.id), "text": item.text, "hint": item.hint}
+
+
+def _digest(domain: str) -> str:
+    return hashlib.sha256(domain.encode()).hexdigest()
+
+
+def public_domain_block(block: DomainBlock) -> dict[str, Any]:
+    """The public DomainBlock entity (``/api/v1/instance/domain_blocks``): obfuscated when
+    asked, no private comment; a ``noop`` block with media rejection shows as ``silence``."""
+    return {"domain": obfuscated(block.domain) if block.obfuscate else block.domain,
+            "digest": _digest(block.domain),
+            "severity": "suspend" if block.severity.value == "suspend" else "silence",
+            "comment": block.public_comment or None}
+
+
+def report(item: Report, target_account: dict[str, Any]) -> dict[str, Any]:
+    """The Report entity (https://docs.joinmastodon.org/entities/Report/), as its reporter
+    sees it."""
+    return {"id": str(item.id), "action_taken": item.action_taken,
+            "action_taken_at": None if item.action_taken_at is None
+            else iso(item.action_taken_at),
+            "category": item.category.value, "comment": item.comment,
+            "forwarded": item.forwarded, "created_at": iso(item.created_at),
+            "status_ids": [str(i) for i in item.status_ids] or None,
+            "rule_ids": [str(i) for i in item.rule_ids] or None,
+            "target_account": target_account}
+
+
+def admin_account(item: AdminAccount, account_entity: dict[str, Any]) -> dict[str, Any]:
+    """The Admin::Account entity (https://docs.joinmastodon.org/entities/Admin_Account/)."""
+    user = item.user
+    entity: dict[str, Any] = {
+        "id": str(item.account.id), "username": item.account.username,
+        "domain": item.account.domain, "created_at": iso(item.account.created_at),
+        "ip": None, "ips": [],
+        "locale": "" if user is None else user.locale,
+        "invite_request": None,
+        "role": role(user) if user is not None else {
+            "id": "-99", "name": "", "color": "", "permissions": "0", "highlighted": False},
+        "confirmed": True, "approved": True if user is None else user.approved,
+        "disabled": False if user is None else user.disabled,
+        "silenced": item.state.silenced, "suspended": item.state.suspended,
+        "sensitized": False, "account": account_entity,
+        "created_by_application_id": None, "invited_by_account_id": None,
+    }
+    if user is not None:  # Mastodon sends an e-mail only for accounts with a login
+        entity["email"] = user.email
+    return entity
+
+
+def admin_report(item: Report, *, account: dict[str, Any], target_account: dict[str, Any],
+                 assigned_account: dict[str, Any] | None,
+                 action_taken_by_account: dict[str, Any] | None,
+                 statuses: list[dict[str, Any]], rules: Sequence[Rule]) -> dict[str, Any]:
+    """The Admin::Report entity (https://docs.joinmastodon.org/entities/Admin_Report/)."""
+    return {"id": str(item.id), "action_taken": item.action_taken,
+            "action_taken_at": None if item.action_taken_at is None
+            else iso(item.action_taken_at),
+            "category": item.category.value, "comment": item.comment,
+            "forwarded": item.forwarded, "created_at": iso(item.created_at),
+            "updated_at": iso(item.updated_at), "account": account,
+            "target_account": target_account, "assigned_account": assigned_account,
+            "action_taken_by_account": action_taken_by_account, "statuses": statuses,
+            "rules": [rule(r) for r in rules if r.id in item.rule_ids]}
+
+
+def admin_domain_block(block: DomainBlock) -> dict[str, Any]:
+    """The Admin::DomainBlock entity."""
+    return {"id": str(block.id), "domain": block.domain, "digest": _digest(block.domain),
+            "created_at": iso(block.created_at), "severity": block.severity.value,
+            "reject_media": block.reject_media, "reject_reports": block.reject_reports,
+            "private_comment": block.private_comment or None,
+            "public_comment": block.public_comment or None, "obfuscate": block.obfuscate}
+
+
+def admin_domain_allow(allow: DomainAllow) -> dict[str, Any]:
+    """The Admin::DomainAllow entity."""
+    return {"id": str(allow.id), "domain": allow.domain, "created_at": iso(allow.created_at)}
+
+
+# -- places and ressentis (fediverse-mu extensions) -----------------------------------------------
+
+
+def ressenti(value: Ressenti, distance_km: float | None = None) -> dict[str, Any]:
+    """The ``ressenti`` object added to a Status: its feeling and coarse location."""
+    location = None
+    if value.latitude is not None and value.longitude is not None:
+        location = {"name": value.location_name, "latitude": value.latitude,
+                    "longitude": value.longitude}
+    entity: dict[str, Any] = {"feeling": value.feeling, "emoji": value.emoji,
+                              "label": value.label or value.feeling, "location": location,
+                              "spot": value.spot, "place": value.place_uri}
+    if distance_km is not None:
+        entity["distance_km"] = distance_km
+    return entity
+
+
+def feeling(value: Feeling) -> dict[str, Any]:
+    """One feeling of the place's vocabulary."""
+    return {"term": value.term, "emoji": value.emoji, "hashtag": value.hashtag,
+            "label_fr": value.label_fr, "label_en": value.label_en}
+
+
+def spot(value: Spot) -> dict[str, Any]:
+    """One named spot of the territory."""
+    return {"id": str(value.id), "name": value.name, "hashtag": value.hashtag,
+            "latitude": value.latitude, "longitude": value.longitude}
+
+
+def known_place(value: KnownPlace) -> dict[str, Any]:
+    """One entry of the directory of places."""
+    return {"actor": value.actor_uri, "name": value.name, "kind": value.kind,
+            "territory": value.territory, "address": value.address,
+            "latitude": value.latitude, "longitude": value.longitude,
+            "radius_km": value.radius_km, "url": value.url, "allied": value.allied,
+            "local": value.local, "distance_km": value.distance_km}
+
+
+def poll(item: Poll, now: datetime | None = None) -> dict[str, Any]:
+    """The Poll entity (https://docs.joinmastodon.org/entities/Poll/). With ``hide_totals``
+    the counts per option stay hidden until the poll ends; ``voted`` and ``own_votes`` only
+    for a signed-in reader, as Mastodon."""
+    expired = item.expired(now or datetime.now(UTC))
+    hidden = item.hide_totals and not expired
+    entity: dict[str, Any] = {
+        "id": str(item.status_id),
+        "expires_at": None if item.expires_at is None else iso(item.expires_at),
+        "expired": expired,
+        "multiple": item.multiple,
+        "votes_count": item.votes_count,
+        "voters_count": item.voters_count,
+        "options": [{"title": title, "votes_count": None if hidden else count}
+                    for title, count in zip(item.options, item.votes, strict=True)],
+        "emojis": [],
+    }
+    if item.voted is not None:
+        entity["voted"] = item.voted
+        entity["own_votes"] = list(item.own_votes)
+    return entity
+
+
+def scheduled_status(config: Config, item: ScheduledStatus,
+                     media: Sequence[Media]) -> dict[str, Any]:
+    """The ScheduledStatus entity (https://docs.joinmastodon.org/entities/ScheduledStatus/)."""
+    p = item.params
+    return {
+        "id": str(item.id),
+        "scheduled_at": iso(item.scheduled_at),
+        "params": {
+            "text": p.text, "visibility": p.visibility, "spoiler_text": p.spoiler_text or None,
+            "sensitive": p.sensitive, "language": p.language,
+            "in_reply_to_id": p.in_reply_to_id,
+            "media_ids": [str(i) for i in p.media_ids] or None,
+            "poll": None if p.poll is None else {
+                "options": list(p.poll.options), "expires_in": p.poll.expires_in,
+                "multiple": p.poll.multiple, "hide_totals": p.poll.hide_totals},
+            "idempotency": p.idempotency, "scheduled_at": None, "application_id": 0,
+            "with_rate_limit": False,
+        },
+        "media_attachments": [media_attachment(config, m) for m in media],
+    }

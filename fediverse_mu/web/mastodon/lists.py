@@ -9,7 +9,7 @@ from aiohttp import web
 from fediverse_mu.appkeys import services_key
 from fediverse_mu.domain import NotFound
 from fediverse_mu.domain.filters import FilterContext
-from fediverse_mu.services import directory, lists
+from fediverse_mu.services import directory, lists, places
 from fediverse_mu.services.context import Services
 from fediverse_mu.web.mastodon import entities
 from fediverse_mu.web.mastodon.accounts import render_accounts, signed_in
@@ -35,7 +35,9 @@ def _account_ids(values: list[str]) -> list[int]:
 
 async def lists_get(request: web.Request) -> web.Response:
     """``GET /api/v1/lists``."""
-    _, account = await signed_in(request, "read:lists")
+    user, account = await signed_in(request, "read:lists")
+    # The server-managed "Réseau des lieux" and "Autour de nous — 10 km" (issue 6).
+    await places.ensure_lists(_svc(request), account, user)
     found = await lists.lists_of(_svc(request), account)
     return web.json_response([entities.list_entity(lst) for lst in found])
 

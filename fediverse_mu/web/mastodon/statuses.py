@@ -17,12 +17,14 @@ from fediverse_mu.domain.pagination import Page
 from fediverse_mu.domain.statuses import StatusView
 from fediverse_mu.federation.client import FetchError
 from fediverse_mu.services import accounts as account_service
-from fediverse_mu.services import filters, posting, profiles
+from fediverse_mu.services import filters, places, posting, profiles, scheduled
 from fediverse_mu.services.context import Services
 from fediverse_mu.web.mastodon import entities
 from fediverse_mu.web.mastodon.accounts import optional_viewer, render_accounts, signed_in
 from fediverse_mu.web.mastodon.forms import parse_bool, read_nested
 from fediverse_mu.web.mastodon.pagination import page_params, paged_response
+from fediverse_mu.web.mastodon.polls import poll_params
+from fediverse_mu.web.mastodon.scheduled import render_scheduled
 
 MAX_IDS = 40
 
@@ -94,32 +96,44 @@ def _media_ids(params: Any) -> list[int]:
 async def _draft(request: web.Request, user: User, account: Account,
                  params: Any) -> posting.Draft:
     svc = _svc(request)
-    if params.get("poll[options]") is not None or params.getall("poll[options]", []):
-        raise Invalid("Validation failed: polls are not supported on this server yet")
-    if params.get("scheduled_at"):
-        raise Invalid("Validation failed: scheduled posts are not supported on this server yet")
+    poll = poll_params(params)
     reply = params.get("in_reply_to_id")
     if reply is not None and reply != "" and not str(reply).isdigit():
         raise NotFound("the status replied to does not exist")
     defaults = await profiles.posting_defaults(svc, user)
     visibility = params.get("visibility") or defaults.privacy.value
-    local_only = parse_bool(params.get("local_only"), "local_only") or False
+    # Local-only in every dialect: local_only=true (Hometown, glitch-soc), federated=false
+    # (GoToSocial), visibility=local (Pleroma/Akkoma, in posting); else the resident's default.
+    local_only = parse_bool(params.get("local_only"), "local_only")
+    federated = parse_bool(params.get("federated"), "federated")
+    if local_only is None:
+        local_only = federated is False or (
+            federated is None and await places.local_only_default(svc, account))
+    network = visibility == "network"  # fediverse-mu: for the network of places only
     sensitive = parse_bool(params.get("sensitive"), "sensitive")
     return await posting.prepare(
         svc, account, text=str(params.get("status", "")),
         spoiler_text=str(params.get("spoiler_text", "")),
         sensitive=defaults.sensitive if sensitive is None else sensitive,
-        visibility=visibility, in_reply_to_id=int(reply) if reply else None,
+        visibility="private" if network else visibility,
+        in_reply_to_id=int(reply) if reply else None,
         language=params.get("language") or defaults.language or None,
-        media_ids=_media_ids(params), local_only=local_only, resolve=_resolver(request))
+        media_ids=_media_ids(params), local_only=local_only, resolve=_resolver(request),
+        network=network, poll=poll)
 
 
 async def statuses_create(request: web.Request) -> web.Response:
-    """POST /api/v1/statuses (Idempotency-Key honoured)."""
+    """POST /api/v1/statuses (Idempotency-Key honoured); with ``scheduled_at``, a
+    ScheduledStatus to publish then (at least 5 minutes ahead)."""
     user, account = await signed_in(request, "write:statuses")
     params = await read_nested(request)
     draft = await _draft(request, user, account, params)
     key = request.headers.get("Idempotency-Key", "").strip()[:128] or None
+    when = params.get("scheduled_at")
+    if when is not None and str(when).strip():
+        item = await scheduled.schedule(_svc(request), account, draft, str(when),
+                                        idempotency=key)
+        return web.json_response((await render_scheduled(_svc(request), [item]))[0])
     view = await posting.create_status(_svc(request), account, draft, idempotency_key=key)
     return await _one(_svc(request), view)
 

@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 
 from fediverse_mu.appkeys import services_key
 from fediverse_mu.domain import Account, DomainError, Invalid
+from fediverse_mu.domain.conversations import ConversationView
 from fediverse_mu.domain.notifications import NotificationView
 from fediverse_mu.domain.statuses import StatusView
 from fediverse_mu.services import tokens
@@ -32,6 +33,7 @@ from fediverse_mu.services.streaming import (
     parse_stream,
 )
 from fediverse_mu.web.mastodon.auth import bearer_token
+from fediverse_mu.web.mastodon.conversations import render_conversations
 from fediverse_mu.web.mastodon.forms import parse_bool
 from fediverse_mu.web.mastodon.notifications import render_notifications
 from fediverse_mu.web.mastodon.statuses import render_statuses
@@ -53,6 +55,9 @@ class _Renderer:
 
     async def notifications(self, views: list[NotificationView]) -> list[dict[str, Any]]:
         return await render_notifications(self.svc, views)
+
+    async def conversations(self, views: list[ConversationView]) -> list[dict[str, Any]]:
+        return await render_conversations(self.svc, views)
 
 
 def setup_streaming(app: web.Application) -> None:
@@ -76,13 +81,13 @@ def setup_streaming(app: web.Application) -> None:
 
 # -- who is asking ---------------------------------------------------------------------------
 
-async def _viewer(request: web.Request,
-                  token: str | None) -> tuple[Account | None, Callable[[str], bool]]:
-    """The token's account and scopes; anonymous without a token, 401 with a bad one."""
+async def _viewer(request: web.Request, token: str | None,
+                  ) -> tuple[Account | None, Callable[[str], bool], int | None]:
+    """The token's account, scopes and id; anonymous without a token, 401 with a bad one."""
     if token is None:
-        return None, lambda scope: False
+        return None, lambda scope: False, None
     grant = await tokens.authenticate(request.app[services_key], token)
-    return grant.account, grant.token.allows
+    return grant.account, grant.token.allows, grant.token.id
 
 
 def _dropper(request: web.Request) -> Callable[[], None]:
@@ -115,9 +120,9 @@ def _sse_event(item: Message) -> bytes:
 async def _sse(request: web.Request, name: str) -> web.StreamResponse:
     """Stream one subscription as server-sent events until the client goes away."""
     hub = request.app[hub_key]
-    viewer, allows = await _viewer(request, bearer_token(request))
+    viewer, allows, token_id = await _viewer(request, bearer_token(request))
     stream = _stream_from(request.query, name)
-    conn = hub.connect(viewer, allows, on_drop=_dropper(request))
+    conn = hub.connect(viewer, allows, on_drop=_dropper(request), token_id=token_id)
     try:
         # Subscribed before the headers go: a client that has them misses nothing.
         await hub.subscribe(conn, stream)
@@ -180,6 +185,11 @@ async def streaming_hashtag_local_get(request: web.Request) -> web.StreamRespons
 async def streaming_list_get(request: web.Request) -> web.StreamResponse:
     """``GET /api/v1/streaming/list?list=`` (one of the caller's lists)."""
     return await _sse(request, "list")
+
+
+async def streaming_direct_get(request: web.Request) -> web.StreamResponse:
+    """``GET /api/v1/streaming/direct``: ``conversation`` events of direct messages."""
+    return await _sse(request, "direct")
 
 
 async def streaming_health_get(request: web.Request) -> web.Response:
@@ -254,8 +264,8 @@ async def streaming_get(request: web.Request) -> web.StreamResponse:
         if request.query.get("stream"):
             return await _sse(request, request.query["stream"])
         raise Invalid("Expected a WebSocket upgrade (or a stream for server-sent events)")
-    viewer, allows = await _viewer(request, token)
-    conn = hub.connect(viewer, allows, on_drop=_dropper(request))
+    viewer, allows, token_id = await _viewer(request, token)
+    conn = hub.connect(viewer, allows, on_drop=_dropper(request), token_id=token_id)
     try:
         if request.query.get("stream"):
             try:

@@ -759,7 +759,7 @@ def run_all(*, reseed: bool = False, profile: bool = False) -> None:
     rows = []
     for result in reads:
         target = ">= 1,000/s, p99 <= " + ("10 ms" if result.loops <= 4 else "100 ms")
-        processes = "" if result.label == "home" else result.label.removeprefix("home") + ","
+        processes = "" if result.label == "home" else result.label.removeprefix("home,") + ","
         rows.append((f"home timeline, limit={PAGE},{processes} {result.loops} clients",
                      f"{result.rate:,.0f} requests/s, p50 {result.ms(0.5):.1f} ms, "
                      f"p99 {result.ms(0.99):.1f} ms", target))

@@ -222,9 +222,19 @@ async def serve_main(data: str) -> None:
     await site.start()
     port = runner.addresses[0][1]
     print(port, flush=True)
+    profile = os.environ.get("BENCH_PROFILE")  # a cProfile of the event-loop thread
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     try:
         await wait_stdin_closed()
     finally:
+        if profiler is not None and profile:
+            profiler.disable()
+            profiler.dump_stats(profile)
         await runner.cleanup()
 
 

@@ -23,6 +23,7 @@ class Services:
     events: EventBus = field(default_factory=EventBus)
     clock: Callable[[], float] = time.time
     login_throttle: Throttle = field(default_factory=Throttle)  # failed logins per IP/name
+    memo: dict[str, object] = field(default_factory=dict)  # services' in-memory caches, by name
 
     def now(self) -> datetime:
         """The clock's time as an aware UTC datetime (what rows are stamped with)."""

@@ -9,9 +9,13 @@ its accounts, purges their content and drops the deliveries queued for it."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 from fediverse_mu.domain import Account, Forbidden, Invalid, NotFound
 from fediverse_mu.domain.federation_policy import (
@@ -28,6 +32,55 @@ from fediverse_mu.services.context import Services
 from fediverse_mu.storage import Database
 from fediverse_mu.storage import federation_policy as store
 from fediverse_mu.storage import statuses as status_store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class _PolicyCache:
+    """Host policies read in the last few seconds: the inbox asks on every POST, and the
+    policy changes a few times a year. Changes made through this process's services clear it
+    at once; changes from another process (the CLI, another web worker) apply within
+    ``POLICY_TTL`` seconds."""
+
+    def __init__(self) -> None:
+        self.policies: dict[str, tuple[float, HostPolicy]] = {}
+
+    def get(self, host: str) -> HostPolicy | None:
+        found = self.policies.get(host)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, policy: HostPolicy) -> None:
+        if len(self.policies) >= POLICY_CACHE_SIZE:
+            self.policies.clear()
+        self.policies[policy.host] = (time.monotonic() + POLICY_TTL, policy)
+
+
+POLICY_TTL = 5.0
+POLICY_CACHE_SIZE = 10_000
+
+
+def _cache(svc: Services) -> _PolicyCache:
+    cache = svc.memo.get("host_policies")
+    if not isinstance(cache, _PolicyCache):
+        cache = svc.memo["host_policies"] = _PolicyCache()
+    return cache
+
+
+def _changes_policy(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Forget the cached host policies once ``fn`` (which changes the policy) has run."""
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await fn(*args, **kwargs)
+        finally:
+            svc = args[0]
+            if isinstance(svc, Services):
+                _cache(svc).policies.clear()
+
+    return wrapper
 
 CSV_HEADER = ("#domain", "#severity", "#reject_media", "#reject_reports", "#public_comment",
               "#obfuscate")
@@ -114,6 +167,7 @@ def _publish_deleted(svc: Services, deleted: list[int]) -> None:
         svc.events.publish(STATUS_DELETED, {"status_ids": deleted, "account_id": None})
 
 
+@_changes_policy
 async def block_domain(svc: Services, actor: Account | None, domain: str, *,
                        severity: str | Severity = Severity.SILENCE, reject_media: bool = False,
                        reject_reports: bool = False, public_comment: str = "",
@@ -129,6 +183,7 @@ async def block_domain(svc: Services, actor: Account | None, domain: str, *,
     return block
 
 
+@_changes_policy
 async def update_domain_block(svc: Services, actor: Account | None, block_id: int, *,
                               severity: str | Severity | None = None,
                               reject_media: bool | None = None,
@@ -157,6 +212,7 @@ async def get_domain_block(svc: Services, block_id: int) -> DomainBlock:
     return block
 
 
+@_changes_policy
 async def unblock_domain(svc: Services, actor: Account | None, target: str | int) -> None:
     """Lift a block, by domain name or by id (severed follows are not restored)."""
 
@@ -178,6 +234,7 @@ async def list_domain_blocks(svc: Services) -> list[DomainBlock]:
 # -- allowlist ---------------------------------------------------------------------------------
 
 
+@_changes_policy
 async def allow_domain(svc: Services, actor: Account | None, domain: str) -> DomainAllow:
     """Add a domain to the allowlist (idempotent)."""
     name = parse_domain(domain, own_domain=svc.config.domain)
@@ -200,6 +257,7 @@ async def get_domain_allow(svc: Services, allow_id: int) -> DomainAllow:
     return allow
 
 
+@_changes_policy
 async def disallow_domain(svc: Services, actor: Account | None, target: str | int) -> None:
     """Take a domain off the allowlist, by name or by id."""
 
@@ -218,6 +276,7 @@ async def list_domain_allows(svc: Services) -> list[DomainAllow]:
     return await svc.storage.read(store.list_allows)
 
 
+@_changes_policy
 async def set_allowlist_mode(svc: Services, actor: Account | None, enabled: bool) -> None:
     """Turn allowlist mode on (federate only with allowed domains) or off."""
 
@@ -238,8 +297,13 @@ async def allowlist_mode(svc: Services) -> bool:
 
 
 async def host_policy(svc: Services, host: str) -> HostPolicy:
-    """What the policy says of a remote host (one read)."""
-    return await svc.storage.read(store.host_policy, host)
+    """What the policy says of a remote host (cached for a few seconds)."""
+    cache = _cache(svc)
+    policy = cache.get(host)
+    if policy is None:
+        policy = await svc.storage.read(store.host_policy, host)
+        cache.put(policy)
+    return policy
 
 
 async def check_host(svc: Services, host: str) -> HostPolicy:
@@ -327,6 +391,7 @@ async def export_csv(svc: Services) -> str:
     return render_csv(await list_domain_blocks(svc))
 
 
+@_changes_policy
 async def import_csv(svc: Services, actor: Account | None, text: str) -> int:
     """Import Mastodon's CSV: all rows or none (Invalid names the bad line); returns how many
     blocks were created or changed."""
@@ -348,5 +413,11 @@ async def first_refused(svc: Services, hosts: list[str]) -> HostPolicy | None:
     unique = list(dict.fromkeys(h for h in hosts if h))
     if not unique:
         return None
-    policies = await svc.storage.read(store.host_policies, unique)
-    return next((p for p in policies if p.refused), None)
+    cache = _cache(svc)
+    policies = [cache.get(host) for host in unique]
+    missing = [host for host, policy in zip(unique, policies, strict=True) if policy is None]
+    if missing:
+        for policy in await svc.storage.read(store.host_policies, missing):
+            cache.put(policy)
+        policies = [cache.get(host) for host in unique]
+    return next((p for p in policies if p is not None and p.refused), None)

@@ -27,6 +27,13 @@ def connect(path: Path | str, *, readonly: bool = False) -> Database:
     # may drop the last few commits, never corrupt the file.
     if not readonly:
         conn.execute("PRAGMA journal_mode=WAL")
+        # A post lands in every follower's home feed: ~130 B-tree pages per post with 100
+        # followers. Checkpointing every 10,000 pages (40 MB) instead of SQLite's 1,000 copies
+        # each often-rewritten page to the database file once instead of ten times (posting
+        # ~20 % faster in bench/api.py, and fewer fsyncs on an SD card); the WAL file is cut
+        # back to 64 MB after a checkpoint.
+        conn.execute("PRAGMA wal_autocheckpoint=10000")
+        conn.execute("PRAGMA journal_size_limit=67108864")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=10000")

@@ -33,7 +33,7 @@ run: $(VENV)/.stamp-run
 	    --name "La Fabrique du Quartier" --kind fabrique-de-territoire \
 	    --territory "Quartier de la gare" \
 	    --description "Un tiers-lieu de démonstration pour essayer fediverse-mu." && \
-	  $(BIN)/fediverse-mu user create --data "$(DEMO)" demo --email demo@localhost \
+	  $(BIN)/fediverse-mu user create --data "$(DEMO)" demo --email demo@localhost --admin \
 	    > "$(DEMO)/demo-credentials.txt" && chmod 600 "$(DEMO)/demo-credentials.txt"; \
 	fi
 	@echo

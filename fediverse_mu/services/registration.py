@@ -16,6 +16,7 @@ from fediverse_mu.domain import (
     Forbidden,
     Invalid,
     NotFound,
+    RateLimited,
     Role,
     User,
 )
@@ -29,6 +30,7 @@ from fediverse_mu.domain.registration import (
 from fediverse_mu.services import accounts, audit, invites, passwords, rules, tokens
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.keys import generate_key_pair
+from fediverse_mu.services.throttle import Throttle
 from fediverse_mu.storage import Database
 from fediverse_mu.storage import accounts as account_store
 from fediverse_mu.storage import invites as invite_store
@@ -140,6 +142,19 @@ def _clean(form: SignUp) -> SignUp:
                   locale=form.locale.strip(), ip=form.ip)
 
 
+SIGN_UPS_PER_ADDRESS = 5  # per half hour, as Mastodon's rack-attack rule
+SIGN_UP_WINDOW = 30 * 60.0
+TOO_MANY_SIGN_UPS = "Too many sign-ups from this address; please try again later."
+
+
+def _sign_up_throttle(svc: Services) -> Throttle:
+    throttle = svc.memo.get("sign_up_throttle")
+    if not isinstance(throttle, Throttle):
+        throttle = svc.memo["sign_up_throttle"] = Throttle(limit=SIGN_UPS_PER_ADDRESS,
+                                                           window=SIGN_UP_WINDOW)
+    return throttle
+
+
 async def sign_up(svc: Services, form: SignUp, *, app_id: int | None = None,
                   scopes: frozenset[str] | None = None) -> Registered:
     """Create an account from a sign-up, pending approval in approval mode (an invite skips
@@ -160,6 +175,10 @@ async def sign_up(svc: Services, form: SignUp, *, app_id: int | None = None,
     if errors:
         raise InvalidFields(errors)
     pending = mode is RegistrationMode.APPROVAL and not form.invite_code
+    if form.ip:  # a well-formed sign-up counts against its address (bots, not typos)
+        wait = _sign_up_throttle(svc).acquire([f"sign-up:{form.ip}"], svc.clock())
+        if wait is not None:
+            raise RateLimited(TOO_MANY_SIGN_UPS, retry_after=int(wait) + 1)
     locale = form.locale if form.locale in svc.config.languages else svc.config.languages[0]
     key_pair, password_hash = await asyncio.gather(
         asyncio.to_thread(generate_key_pair),

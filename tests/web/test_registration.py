@@ -412,3 +412,35 @@ async def test_the_instance_endpoints_announce_the_mode_in_force(client: TestCli
     nodeinfo = await ok(await client.get("/nodeinfo/2.1"))
     assert not nodeinfo["openRegistrations"]
     assert nodeinfo["metadata"]["registrationMode"] == "approval"
+
+
+# -- sign-ups per address -------------------------------------------------------------------------
+
+async def test_sign_ups_are_limited_per_address(clocked: TestClient, clock: FakeClock) -> None:
+    svc = clocked.app[services_key]
+
+    def numbered(number: int, ip: str = "198.51.100.7") -> SignUp:
+        return SignUp(username=f"bot{number}", email=f"bot{number}@example.test",
+                      password=GOOD["password"], agreement=True, ip=ip)
+
+    for number in range(registration.SIGN_UPS_PER_ADDRESS):
+        await registration.sign_up(svc, numbered(number))
+    before = await users(svc)
+    try:
+        await registration.sign_up(svc, numbered(99))
+        raise AssertionError("a sixth sign-up from one address went through")
+    except Exception as exc:
+        assert type(exc).__name__ == "RateLimited", exc
+    assert await users(svc) == before  # nothing created
+    # Another address is not held back, nor the same one once the window has passed.
+    await registration.sign_up(svc, numbered(100, ip="198.51.100.8"))
+    clock.advance(registration.SIGN_UP_WINDOW + 1)
+    await registration.sign_up(svc, numbered(101))
+    assert await users(svc) == before + 2
+    # Through the API, the limit is a 429 with Mastodon's error shape.
+    for number in range(200, 200 + registration.SIGN_UPS_PER_ADDRESS):
+        await registration.sign_up(svc, numbered(number, ip="127.0.0.1"))
+    token = await app_token(clocked)
+    response = await clocked.post("/api/v1/accounts", json=GOOD, headers=auth(token))
+    assert response.status == 429 and "error" in await response.json()
+    assert await count(svc, "SELECT count(*) FROM users WHERE email = ?", GOOD["email"]) == 0

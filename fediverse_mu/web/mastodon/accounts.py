@@ -58,14 +58,35 @@ async def optional_viewer(request: web.Request, *scopes: str) -> Account | None:
     return grant.account
 
 
+ENTITY_CACHE_SIZE = 4096
+
+
 async def render_accounts(svc: Services, accounts: list[Account]) -> list[dict[str, Any]]:
-    """Account entities with their counts and profile fields (one read for the whole list)."""
+    """Account entities with their counts and profile fields (one read for the whole list).
+
+    A timeline page shows ~40 authors, mostly the same from one request to the next: their
+    entities are kept, keyed by everything they are made of (the account row, its counts and
+    fields), so a change of any of these makes a new one. Callers get a copy to change."""
     counts, fields = await directory.details(svc, accounts)
     empty = directory.AccountCounts()
-    return [entities.account(svc.config, acc, statuses_count=counts.get(acc.id, empty).statuses,
-                             followers_count=counts.get(acc.id, empty).followers,
-                             following_count=counts.get(acc.id, empty).following,
-                             fields=fields.get(acc.id, ())) for acc in accounts]
+    cache = svc.memo.get("account_entities")
+    if not isinstance(cache, dict):
+        cache = svc.memo["account_entities"] = {}
+    rendered = []
+    for acc in accounts:
+        numbers = counts.get(acc.id, empty)
+        own_fields = fields.get(acc.id, ())
+        key = (acc, numbers, own_fields)
+        entity = cache.get(key)
+        if entity is None:
+            if len(cache) >= ENTITY_CACHE_SIZE:
+                cache.clear()
+            entity = cache[key] = entities.account(
+                svc.config, acc, statuses_count=numbers.statuses,
+                followers_count=numbers.followers, following_count=numbers.following,
+                fields=own_fields)
+        rendered.append(dict(entity))
+    return rendered
 
 
 async def render_account(svc: Services, account: Account) -> dict[str, Any]:

@@ -91,8 +91,7 @@ async def on_create(fed: Federation, actor: Account, raw: RawObject) -> str | No
         await objects.on_create(fed, actor, raw)
         return "; ".join(reasons)
     await objects.ensure_parents(fed, note, FetchBudget())
-    status = await posting.receive_note(fed.svc, actor, note, force=True) or \
-        await posting.get_status_by_uri(fed.svc, note.uri)
+    status = await posting.receive_note(fed.svc, actor, note, force=True)
     if status is None or status.deleted_at is not None:
         return "post not kept (deleted)"
     for group in accepted:
@@ -188,9 +187,7 @@ async def on_announce(fed: Federation, group: Account, raw: RawObject) -> str | 
         uri = object_id(raw)
         if uri is None:
             return "announce without an object"
-        # (Or stored meanwhile by a Create processed alongside: the worker runs in parallel.)
-        target = await objects.resolve_status(fed, uri, budget) or \
-            await posting.get_status_by_uri(svc, uri)
+        target = await objects.resolve_status(fed, uri, budget)
         if target is None or target.deleted_at is not None:
             return "announced post unavailable"
         return None if await groups.receive_boost(svc, group, announce_id, target) else \
@@ -233,8 +230,7 @@ async def _announced_post(fed: Federation, group: Account, announce_id: str, kin
         return None if await posting.receive_note_update(svc, author, note) else \
             "update of an unknown or older post"
     await objects.ensure_parents(fed, note, budget)
-    status: Status | None = known or await posting.receive_note(svc, author, note, force=True) \
-        or await posting.get_status_by_uri(svc, uri)
+    status: Status | None = known or await posting.receive_note(svc, author, note, force=True)
     if status is None or status.deleted_at is not None:
         return "announced post not kept"
     return None if await groups.receive_boost(svc, group, announce_id, status) else \

@@ -59,7 +59,9 @@ async def ensure_parents(fed: Federation, note: IncomingNote, budget: FetchBudge
 async def resolve_status(fed: Federation, uri: str, budget: FetchBudget, *,
                          depth: int = 0) -> Status | None:
     """A status by ActivityPub id: known, or fetched from its origin and stored (with its
-    thread above it). None when it cannot be had (deleted, local, over budget, invalid)."""
+    thread above it). None when it cannot be had (deleted, local, over budget, invalid). If
+    another job stores it while we fetch (a Create processed alongside a boost of it), that
+    stored row is the answer: ``posting.receive_note`` is idempotent."""
     known = await posting.get_status_by_uri(fed.svc, uri)
     if known is not None:
         return None if known.deleted_at is not None else known
@@ -115,7 +117,7 @@ async def on_create(fed: Federation, actor: Account, raw: RawObject) -> str | No
         return "the post is attributed to another actor"
     await ensure_parents(fed, note, budget)
     stored = await posting.receive_note(fed.svc, actor, note)
-    return None if stored is not None else "post not kept (unsolicited, duplicate or deleted)"
+    return None if stored is not None else "post not kept (unsolicited or deleted)"
 
 
 async def on_update_note(fed: Federation, actor: Account, raw: RawObject) -> str | None:

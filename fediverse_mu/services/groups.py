@@ -8,7 +8,7 @@ On member instances it keeps what remote groups announce."""
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from fediverse_mu.activitypub import groups as ap_groups
 from fediverse_mu.activitypub import iri
 from fediverse_mu.activitypub.activities import build_follow, build_response, build_update
 from fediverse_mu.activitypub.actors import render_actor
-from fediverse_mu.domain import Account, Conflict, Forbidden, Invalid, Job, NotFound
+from fediverse_mu.domain import Account, Conflict, Forbidden, Invalid, Job, Media, NotFound
 from fediverse_mu.domain.groups import (
     MAX_CHARTER,
     MAX_TITLE,
@@ -28,7 +28,8 @@ from fediverse_mu.domain.groups import (
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.domain.statuses import Status, StatusView, Visibility
 from fediverse_mu.events import NOTIFICATION, STATUS_CREATED, STATUS_DELETED
-from fediverse_mu.services import accounts, following, lists, posting
+from fediverse_mu.services import accounts, following, lists, posting, profile_images
+from fediverse_mu.services import media as media_service
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.delivery import queue_deliveries
 from fediverse_mu.services.groups_relay import (
@@ -148,7 +149,9 @@ def _require_moderator(db: Database, group_id: int, moderator: Account) -> Group
 
 
 def _actor_update(db: Database, group: Group, base_url: str, now_ts: float) -> None:
-    doc = ap_groups.render_group(render_actor(group.account, base_url=base_url), group,
+    actor_doc = render_actor(group.account, base_url=base_url,
+                             icon_url=f"{base_url}/static/avatar.png")  # as served
+    doc = ap_groups.render_group(actor_doc, group,
                                  page_url=page_url(base_url, group.account.username))
     doc.pop("@context", None)
     actor = group.account.actor_uri
@@ -217,6 +220,42 @@ async def update_settings(svc: Services, moderator: Account, group: Group, *,
     return updated
 
 
+def _set_images(db: Database, base_url: str, moderator: Account, group_id: int,
+                images: list[profile_images.PreparedImage], now: datetime,
+                now_ts: float) -> tuple[Group, list[Media]]:
+    group = _require_moderator(db, group_id, moderator)
+    _, replaced = profile_images.apply(db, base_url, group.account, images, now)
+    store.put_log(db, group_id=group_id, moderator_id=moderator.id,
+                  action=GroupAction.SETTINGS, target=group.account.username,
+                  detail=", ".join(p.kind for p in images), now=now)
+    updated = store.get_group(db, group_id)
+    assert updated is not None
+    _actor_update(db, updated, base_url, now_ts)
+    return updated, replaced
+
+
+async def update_images(svc: Services, moderator: Account, group: Group,
+                        images: Mapping[str, bytes]) -> Group:
+    """Give the group a new avatar and/or header (moderators only), through the profile
+    image pipeline (``services.profile_images``); members' instances get an Update. A bad
+    image is refused (Invalid) and nothing changes."""
+    if not group.is_moderator(moderator):
+        raise Forbidden("only the group's moderators may do this")
+    if not images:
+        raise Invalid("Validation failed: choose an avatar or a header")
+    prepared = await profile_images.prepare(svc, images)
+    try:
+        updated, replaced = await svc.storage.write(
+            _set_images, svc.config.base_url, moderator, group.account.id, prepared,
+            svc.now(), svc.clock())
+    except BaseException:
+        await profile_images.discard(svc, prepared)
+        raise
+    await media_service.remove_files(svc, replaced)
+    announce_jobs(svc)
+    return updated
+
+
 def _add_moderator(db: Database, moderator: Account, group_id: int, new: Account,
                    now: datetime) -> None:
     _require_moderator(db, group_id, moderator)
@@ -274,6 +313,13 @@ async def may_read(svc: Services, group: Group, viewer: Account | None) -> bool:
     if not group.members_only:
         return True
     return group.is_moderator(viewer) or await is_member(svc, group.account, viewer)
+
+
+async def may_list_members(svc: Services, account: Account, asker: Account | None) -> bool:
+    """Whether ``asker`` may see who follows ``account``: anyone, unless ``account`` is a
+    local members-only group (then its members and moderators only; others get the count)."""
+    group = await group_of(svc, account)
+    return group is None or await may_read(svc, group, asker)
 
 
 async def recent_posts(svc: Services, group: Group, viewer: Account | None,

@@ -70,6 +70,7 @@ class _Outcome:
     view: StatusView | None = None  # the new status as its author sees it (create)
     tags: list[str] = field(default_factory=list)  # the status's hashtags, normalised
     conversations: list[tuple[int, int]] = field(default_factory=list)  # (account, conv.)
+    boosts: list[tuple[Status, list[int]]] = field(default_factory=list)  # local groups'
 
 
 def _publish(svc: Services, outcome: _Outcome, topic: str | None = STATUS_CREATED) -> None:
@@ -83,6 +84,10 @@ def _publish(svc: Services, outcome: _Outcome, topic: str | None = STATUS_CREATE
             "local": status.local, "local_only": status.local_only,
             "tags": outcome.tags,
         })
+    for boost, home in outcome.boosts:  # a local group relaying the new post to its members
+        svc.events.publish(STATUS_CREATED, {
+            "status_id": boost.id, "account_id": boost.account_id, "home": home,
+            "public": False, "local": boost.local, "local_only": False, "tags": []})
     if outcome.deleted:
         svc.events.publish(STATUS_DELETED, {"status_ids": outcome.deleted,
                                             "account_id": None if status is None
@@ -328,8 +333,10 @@ def _create(db: Database, base_url: str, author: Account, draft: Draft, now: dat
             outcome.jobs = queue_deliveries(db, activity, inboxes, signer_id=author.id,
                                             now=now_ts)
         if not draft.network:  # the local groups it mentions (or whose thread it is in)
-            outcome.jobs += groups_relay.relay_local_post(
-                db, author, status, note, draft.mentions, parent, now, now_ts).jobs
+            relayed = groups_relay.relay_local_post(
+                db, author, status, note, draft.mentions, parent, now, now_ts)
+            outcome.jobs += relayed.jobs
+            outcome.boosts += relayed.boosts
     if draft.ressenti is not None:  # the place actor boosts it; residents' lists get it
         outcome.jobs += ressentis.after_local_in(db, base_url, status, draft.ressenti, now,
                                                  now_ts)[1]
@@ -833,8 +840,18 @@ def _remote_mentions(db: Database, note: IncomingNote) -> list[Account]:
 def _store_note(db: Database, actor: Account, note: IncomingNote, now: datetime,
                 force: bool) -> _Outcome:
     outcome = _Outcome()
-    if store.is_tombstoned(db, note.uri) or store.get_status_by_uri(db, note.uri) is not None:
-        return outcome  # a Delete that overtook its Create wins; duplicates are ignored
+    if store.is_tombstoned(db, note.uri):
+        return outcome  # a Delete that overtook its Create wins
+    existing = store.get_status_by_uri(db, note.uri)
+    if existing is not None:
+        # Stored first by another job (the worker runs a Create and a boost of the same post
+        # side by side; the check and the insert share this write, so exactly one inserts):
+        # the row that won is the answer, and nothing new happened to publish.
+        if existing.deleted_at is None and existing.account_id == actor.id and \
+                existing.reblog_of_id is None:
+            outcome.status = existing
+            outcome.replayed = True
+        return outcome
     mentions = _remote_mentions(db, note)
     # A mentioned local group does not make a post wanted: the group decides (services.groups).
     local_mentions = [m for m in mentions if m.is_local and m.actor_type != "Group"]
@@ -889,7 +906,9 @@ def _store_note(db: Database, actor: Account, note: IncomingNote, now: datetime,
 async def receive_note(svc: Services, actor: Account, note: IncomingNote, *,
                        force: bool = False) -> Status | None:
     """Keep a remote post when someone here follows its author, is mentioned, or it replies
-    to a local status (``force``: fetched as thread context or for a boost)."""
+    to a local status (``force``: fetched as thread context or for a boost). Idempotent: a
+    post already here (stored by a job running alongside) is answered with the stored row;
+    None when not kept (unsolicited, deleted)."""
     if note.actor_uri != actor.actor_uri:
         raise Forbidden("the note is attributed to another actor")
     outcome = await svc.storage.write(_store_note, actor, note, svc.now(), force)

@@ -10,7 +10,7 @@ from aiohttp import web
 from fediverse_mu.activitypub.actors import render_actor
 from fediverse_mu.activitypub.vocab import AS2_CONTENT_TYPE, AS2_CONTEXT, wants_as2
 from fediverse_mu.appkeys import federation_key, services_key
-from fediverse_mu.domain import Account, NotFound
+from fediverse_mu.domain import Account, NotFound, Unauthorized
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.domain.statuses import Visibility
 from fediverse_mu.federation import inbox
@@ -126,11 +126,37 @@ async def _paged(request: web.Request, collection_id: str, items: list[str]) -> 
     return as2_response(_page(collection_id, items, int(number)))
 
 
+async def _signed_asker(request: web.Request) -> Account | None:
+    """Who signed this GET (a signed fetch), None when unsigned; raises Unauthorized when a
+    signature is there but does not verify."""
+    if "Signature" not in request.headers and "Signature-Input" not in request.headers:
+        return None
+    config = request.app[services_key].config
+    return await inbox.verified_signer(request.app[federation_key], request.method,
+                                       config.base_url + request.path_qs, request.headers, b"")
+
+
 async def followers_get(request: web.Request) -> web.Response:
-    """An actor's followers collection."""
+    """An actor's followers collection. A members-only group's members are listed to its
+    members and moderators only (identified by a signed fetch); anyone else gets the count
+    (``totalItems``) and a 403 for the pages."""
     account = await _local_account(request)
-    items = await following.follower_uris(request.app[services_key], account)
-    return await _paged(request, f"{account.actor_uri}/followers", items)
+    svc = request.app[services_key]
+    items = await following.follower_uris(svc, account)
+    collection_id = f"{account.actor_uri}/followers"
+    if account.actor_type == "Group":
+        try:
+            asker = await _signed_asker(request)
+        except Unauthorized as exc:  # JSON, as the inbox and authorized fetch answer
+            return web.json_response({"error": f"Bad signature: {exc.message}"}, status=401,
+                                     headers={"WWW-Authenticate": 'Signature realm="ActivityPub"'})
+        if not await groups.may_list_members(svc, account, asker):
+            if "page" in request.query:
+                return web.json_response(
+                    {"error": "Only the group's members may list its members"}, status=403)
+            return as2_response({"@context": AS2_CONTEXT, "id": collection_id,
+                                 "type": "OrderedCollection", "totalItems": len(items)})
+    return await _paged(request, collection_id, items)
 
 
 async def following_get(request: web.Request) -> web.Response:

@@ -1,8 +1,8 @@
 """The faces of listening groups: the moderators collection of a group actor (AS2), the
 group's public page (charter, members count, recent posts unless the group is members-only
 and the visitor is not a member), the page where a resident creates a group, and the
-moderators' page (settings, join requests, members, bans, removal of posts, the log). Forms
-are POSTs with the session's CSRF token (``web.session``)."""
+moderators' page (settings, avatar and header, join requests, members, bans, removal of
+posts, the log). Forms are POSTs with the session's CSRF token (``web.session``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fediverse_mu.appkeys import services_key
 from fediverse_mu.domain import Account, DomainError, Invalid, NotFound
 from fediverse_mu.domain.groups import Group
 from fediverse_mu.domain.pagination import Page
-from fediverse_mu.services import directory, groups
+from fediverse_mu.services import directory, groups, profile_images
 from fediverse_mu.web.activitypub import as2_response
 from fediverse_mu.web.pages import page
 from fediverse_mu.web.session import csrf_token, current_login, read_form, require_login
@@ -121,6 +121,33 @@ async def group_settings_post(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/groups/{group.account.username}/settings")
 
 
+async def _image_files(request: web.Request) -> dict[str, bytes]:
+    """The non-empty ``avatar``/``header`` files of the (CSRF-checked) multipart form; what
+    they really are is checked by the profile image pipeline."""
+    found: dict[str, bytes] = {}
+    for name, item in (await request.post()).items():  # parsed once, by read_form
+        if name in ("avatar", "header") and isinstance(item, web.FileField):
+            data = item.file.read(profile_images.SIZE_LIMIT + 1)
+            if len(data) > profile_images.SIZE_LIMIT:
+                raise Invalid(f"{name}: file size must be at most "
+                              f"{profile_images.SIZE_LIMIT // (1024 * 1024)} MB")
+            if data:
+                found[name] = data
+    return found
+
+
+async def group_images_post(request: web.Request) -> web.Response:
+    """A new avatar and/or header for the group (multipart form of the moderators' page)."""
+    group, moderator = await _moderated(request)
+    svc = request.app[services_key]
+    await read_form(request)
+    try:
+        await groups.update_images(svc, moderator, group, await _image_files(request))
+    except DomainError as exc:
+        return await _settings_page(request, group, moderator, str(exc), exc.status)
+    raise web.HTTPSeeOther(f"/groups/{group.account.username}/settings")
+
+
 async def _account_from(request: web.Request, form: dict[str, str]) -> Account:
     value = form.get("account_id", "")
     if not value.isdigit():
@@ -164,4 +191,5 @@ def setup_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/groups/{name}", group_get)
     router.add_get("/groups/{name}/settings", group_settings_get)
     router.add_post("/groups/{name}/settings", group_settings_post)
+    router.add_post("/groups/{name}/images", group_images_post)
     router.add_post("/groups/{name}/actions/{action}", group_action_post)

@@ -18,6 +18,7 @@ from fediverse_mu.federation.client import FetchError
 from fediverse_mu.services import (
     directory,
     following,
+    groups,
     profile_images,
     profiles,
     relationships,
@@ -225,6 +226,8 @@ async def followers_get(request: web.Request) -> web.Response:
     svc = request.app[services_key]
     target = await _target(request)
     page = page_params(request)
+    if not await groups.may_list_members(svc, target, viewer):  # a members-only group
+        return paged_response(request, [], [], page)
     rows = await following.list_followers(svc, target, page, viewer=viewer)
     return paged_response(request, await render_accounts(svc, [a for _, a in rows]),
                           [i for i, _ in rows], page)

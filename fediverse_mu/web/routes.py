@@ -32,6 +32,7 @@ from fediverse_mu.web.mastodon import media as m_media
 from fediverse_mu.web.mastodon import misc as m_misc
 from fediverse_mu.web.mastodon import moderation as m_moderation
 from fediverse_mu.web.mastodon import notifications as m_notifications
+from fediverse_mu.web.mastodon import notifications_v2 as m_notifications_v2
 from fediverse_mu.web.mastodon import places as m_places
 from fediverse_mu.web.mastodon import polls as m_polls
 from fediverse_mu.web.mastodon import scheduled as m_scheduled
@@ -186,6 +187,8 @@ def setup_routes(app: web.Application) -> None:
     _api(r, "PUT", "/api/v1/filters/{id}", m_filters.filter_v1_update)
     _api(r, "DELETE", "/api/v1/filters/{id}", m_filters.filter_v1_delete)
 
+    # Grouped notifications, the v2 policy and notification requests (before the v1 {id}).
+    m_notifications_v2.setup_routes(app, _api)
     # Notifications (https://docs.joinmastodon.org/methods/notifications/).
     _api(r, "GET", "/api/v1/notifications", m_notifications.notifications_get)
     _api(r, "GET", "/api/v1/notifications/unread_count",

@@ -28,6 +28,7 @@ from fediverse_mu.domain.filters import (
 from fediverse_mu.domain.lists import AccountList
 from fediverse_mu.domain.media import Media
 from fediverse_mu.domain.moderation import AdminAccount, Report
+from fediverse_mu.domain.notification_groups import NotificationGroup, NotificationPolicy
 from fediverse_mu.domain.notifications import STATUS_TYPES, NotificationView
 from fediverse_mu.domain.places import Feeling, KnownPlace, Ressenti, Spot
 from fediverse_mu.domain.polls import Poll
@@ -679,3 +680,60 @@ def scheduled_status(config: Config, item: ScheduledStatus,
         },
         "media_attachments": [media_attachment(config, m) for m in media],
     }
+
+
+# -- grouped notifications (Mastodon 4.3) -----------------------------------------------------
+
+
+def partial_account(config: Config, acc: Account) -> dict[str, Any]:
+    """The PartialAccountWithAvatar entity: what a row of avatars needs
+    (https://docs.joinmastodon.org/methods/grouped_notifications/#PartialAccountWithAvatar)."""
+    avatar = acc.avatar_url or f"{config.base_url}/static/avatar.png"
+    return {"id": str(acc.id), "acct": acc.acct(), "url": acc.url or acc.actor_uri,
+            "avatar": avatar, "avatar_static": avatar, "locked": acc.locked, "bot": acc.bot}
+
+
+def notification_group(group: NotificationGroup) -> dict[str, Any]:
+    """The NotificationGroup entity; its accounts and status are referenced by id (they are
+    in the results' ``accounts`` and ``statuses``). ``most_recent_notification_id`` is a
+    number, as Mastodon sends it (clients such as the official iOS app decode an integer);
+    the ``page_*`` fields only in a paged listing."""
+    entity: dict[str, Any] = {
+        "group_key": group.key,
+        "notifications_count": group.notifications_count,
+        "type": group.type.value,
+        "most_recent_notification_id": group.most_recent_notification_id,
+        "sample_account_ids": [str(i) for i in group.sample_account_ids],
+    }
+    if group.page_min_id is not None and group.page_max_id is not None:
+        entity["page_min_id"] = str(group.page_min_id)
+        entity["page_max_id"] = str(group.page_max_id)
+    if group.latest_page_notification_at is not None:
+        entity["latest_page_notification_at"] = iso(group.latest_page_notification_at)
+    if group.type in STATUS_TYPES and group.head.status_id is not None:
+        entity["status_id"] = str(group.head.status_id)
+    return entity
+
+
+def grouped_notifications(groups: Sequence[NotificationGroup],
+                          accounts: Sequence[dict[str, Any]], statuses: Sequence[dict[str, Any]],
+                          partial_accounts: Sequence[dict[str, Any]] | None = None,
+                          ) -> dict[str, Any]:
+    """The GroupedNotificationsResults entity: groups with the accounts and statuses they
+    reference, each once; ``partial_accounts`` only with ``expand_accounts=partial_avatars``."""
+    entity: dict[str, Any] = {"accounts": list(accounts), "statuses": list(statuses),
+                              "notification_groups": [notification_group(g) for g in groups]}
+    if partial_accounts is not None:
+        entity["partial_accounts"] = list(partial_accounts)
+    return entity
+
+
+def notification_policy(policy: NotificationPolicy) -> dict[str, Any]:
+    """The v2 NotificationPolicy entity (https://docs.joinmastodon.org/entities/NotificationPolicy/);
+    nothing is filtered yet, so nothing is pending."""
+    return {"for_not_following": policy.for_not_following.value,
+            "for_not_followers": policy.for_not_followers.value,
+            "for_new_accounts": policy.for_new_accounts.value,
+            "for_private_mentions": policy.for_private_mentions.value,
+            "for_limited_accounts": policy.for_limited_accounts.value,
+            "summary": {"pending_requests_count": 0, "pending_notifications_count": 0}}

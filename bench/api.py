@@ -8,7 +8,8 @@
    aiohttp ``AppRunner``, access log on) in its own process, background worker off; the load
    generator is an aiohttp client in this process with N concurrent request loops (closed
    loop: each sends its next request when the answer has arrived), at 4 and at 50 loops; a
-   warm-up precedes the timed window.
+   warm-up precedes the timed window. Then again with ``fediverse-mu serve --workers 2`` (two
+   processes sharing the port; CPU counted over both).
 2. Posting: ``POST /api/v1/statuses`` (JSON, ~200 characters, some mentions and hashtags)
    from 16 concurrent loops, through the real service path (``posting.prepare`` +
    ``posting.create_status``: status, mentions, tags, home-feed rows, notifications in one

@@ -298,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_groups.register(commands, user_commands)
     from fediverse_mu import cli_places
     cli_places.register(commands, user_commands)
+    from fediverse_mu import cli_prune
+    cli_prune.register(commands, user_commands)  # storage hygiene (issue 7)
     return parser
 
 

@@ -106,6 +106,23 @@ class AccountWarning:
     created_at: datetime
 
 
+# Mastodon's AccountWarning ``action`` for each of ours (warn is its "none": a text only).
+WARNING_ACTIONS = {AccountAction.WARN: "none", AccountAction.SILENCE: "silence",
+                   AccountAction.SUSPEND: "suspend", AccountAction.DISABLE: "disable"}
+# The actions a local account is told about with a ``moderation_warning`` notification.
+NOTIFIED_ACTIONS = frozenset({AccountAction.WARN, AccountAction.SILENCE})
+
+
+@dataclass(frozen=True, slots=True)
+class LocalStanding:
+    """A local account as the public faces need it: pending (an application not approved
+    yet: invisible) and suspended (its actor is gone, its profile says so)."""
+
+    account: Account
+    pending: bool
+    suspended: bool
+
+
 @dataclass(frozen=True, slots=True)
 class AdminAccount:
     """What moderators see of an account: the actor, its login if local, its state."""

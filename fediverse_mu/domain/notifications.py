@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from fediverse_mu.domain.accounts import Account
+from fediverse_mu.domain.moderation import AccountWarning
 from fediverse_mu.domain.statuses import StatusView
 
 
@@ -23,6 +24,7 @@ class NotificationType(StrEnum):
     FAVOURITE = "favourite"
     UPDATE = "update"
     POLL = "poll"  # a poll one voted in or created has ended
+    MODERATION_WARNING = "moderation_warning"  # a moderator warned or limited the account
 
 
 # Types that point at a status (the others are about an account).
@@ -41,6 +43,7 @@ class Notification:
     type: NotificationType
     status_id: int | None
     created_at: datetime
+    account_warning_id: int | None = None  # moderation_warning: the warning told about
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +68,4 @@ class NotificationView:
     notification: Notification
     account: Account
     status: StatusView | None = None
+    warning: AccountWarning | None = None  # moderation_warning only

@@ -92,6 +92,19 @@ async def create_user(svc: Services, username: str, email: str, *, password: str
     return NewUser(account, user, generated)
 
 
+PAGE_LANGUAGES = ("fr", "en")  # the languages the HTML pages are written in
+
+
+async def set_locale(svc: Services, user: User, locale: str) -> str:
+    """Change the language of a resident's pages (``fr`` or ``en``); Invalid, changing
+    nothing, for any other."""
+    locale = locale.strip().lower()
+    if locale not in PAGE_LANGUAGES:
+        raise Invalid("Choose a language: " + ", ".join(PAGE_LANGUAGES))
+    await svc.storage.write(store.set_user_locale, user.id, locale)
+    return locale
+
+
 async def get_local_account(svc: Services, username: str) -> Account | None:
     """A local account by username."""
     return await svc.storage.read(store.get_local_account, username)

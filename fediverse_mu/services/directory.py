@@ -13,6 +13,7 @@ from fediverse_mu.services.context import Services
 from fediverse_mu.storage import Database
 from fediverse_mu.storage import accounts as account_store
 from fediverse_mu.storage import directory as store
+from fediverse_mu.storage import moderation as moderation_store
 from fediverse_mu.storage import profiles as profile_store
 
 ACTIVITY_WEEKS = 12
@@ -42,23 +43,34 @@ def is_listable(account: Account) -> bool:
     return not (account.is_local and account.actor_type == "Application")
 
 
+def _listable(db: Database, accounts: list[Account]) -> list[Account]:
+    """Those of ``accounts`` anyone may see: not the instance actor, not an application
+    waiting for approval (as Mastodon, which answers 404 for a pending account)."""
+    pending = store.pending_account_ids(db, [a.id for a in accounts if a.is_local])
+    return [a for a in accounts if is_listable(a) and a.id not in pending]
+
+
+def _listable_by_ids(db: Database, ids: list[int]) -> list[Account]:
+    found = account_store.get_accounts_by_ids(db, ids)
+    return _listable(db, [found[i] for i in ids if i in found])
+
+
 async def get_account(svc: Services, account_id: str | int) -> Account:
     """A listable account by id (the API's string ids accepted), or NotFound."""
     text = str(account_id)
-    found = None
+    found: list[Account] = []
     if text.isdigit() and len(text) <= 18:
-        found = await svc.storage.read(account_store.get_account_by_id, int(text))
-    if found is None or not is_listable(found):
+        found = await svc.storage.read(_listable_by_ids, [int(text)])
+    if not found:
         raise NotFound("Record not found")
-    return found
+    return found[0]
 
 
 async def get_accounts(svc: Services, account_ids: list[str]) -> list[Account]:
     """The listable accounts among ``account_ids``, in that order, once each; unknown ids and
     malformed ones are left out."""
     ids = [int(i) for i in dict.fromkeys(account_ids) if i.isdigit() and len(i) <= 18]
-    found = await svc.storage.read(account_store.get_accounts_by_ids, ids)
-    return [found[i] for i in ids if i in found and is_listable(found[i])]
+    return await svc.storage.read(_listable_by_ids, ids)
 
 
 def split_handle(svc: Services, acct: str) -> tuple[str, str | None]:
@@ -73,13 +85,15 @@ async def lookup(svc: Services, acct: str) -> Account:
     username, domain = split_handle(svc, acct)
     if not username:
         raise NotFound("Record not found")
-    if domain is None:
-        found = await svc.storage.read(account_store.get_local_account, username)
-    else:
-        found = await svc.storage.read(account_store.get_remote_account, username, domain)
-    if found is None or not is_listable(found):
+    def read(db: Database) -> list[Account]:
+        found = account_store.get_local_account(db, username) if domain is None \
+            else account_store.get_remote_account(db, username, domain)
+        return [] if found is None else _listable(db, [found])
+
+    listed = await svc.storage.read(read)
+    if not listed:
         raise NotFound("Record not found")
-    return found
+    return listed[0]
 
 
 async def search(svc: Services, query: str, *, limit: int = 40, offset: int = 0,
@@ -102,17 +116,26 @@ async def counts(svc: Services, accounts: list[Account]) -> dict[int, AccountCou
     return {account_id: AccountCounts(*values) for account_id, values in found.items()}
 
 
-def _details(db: Database, account_ids: list[int]) -> tuple[
-        dict[int, tuple[int, int, int]], dict[int, tuple[ProfileField, ...]]]:
-    return store.account_counts(db, account_ids), profile_store.get_fields(db, account_ids)
+@dataclass(frozen=True)
+class EntityDetails:
+    """Everything an Account entity shows beyond the account row, for many accounts."""
+
+    counts: dict[int, AccountCounts]
+    fields: dict[int, tuple[ProfileField, ...]]  # those without fields are left out
+    flags: dict[int, tuple[bool, bool]]  # (suspended, limited); the others are left out
 
 
-async def details(svc: Services, accounts: list[Account]) -> tuple[
-        dict[int, AccountCounts], dict[int, tuple[ProfileField, ...]]]:
-    """What Account entities show beyond the account: counts and profile fields (those
-    without fields are left out), in one read (a timeline page asks for ~40 accounts)."""
-    found, fields = await svc.storage.read(_details, [a.id for a in accounts])
-    return {account_id: AccountCounts(*values) for account_id, values in found.items()}, fields
+def _entity_details(db: Database, accounts: list[Account]) -> EntityDetails:
+    ids = [a.id for a in accounts]
+    counts = {i: AccountCounts(*values) for i, values in store.account_counts(db, ids).items()}
+    return EntityDetails(counts, profile_store.get_fields(db, ids),
+                         moderation_store.entity_flags(db, accounts))
+
+
+async def entity_details(svc: Services, accounts: list[Account]) -> EntityDetails:
+    """Counts, profile fields and moderation flags (``suspended``, ``limited``) of
+    ``accounts``, in one read."""
+    return await svc.storage.read(_entity_details, accounts)
 
 
 async def peers(svc: Services) -> list[str]:

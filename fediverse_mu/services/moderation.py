@@ -8,7 +8,12 @@ Silence (Mastodon's "limit"): the account stays, but its posts leave public and 
 timelines and its notifications reach only its followers. Suspension of a local account
 disables its login, revokes its tokens and federates a ``Delete`` of the actor; of a remote
 account, severs its follows and purges what it posted here. Both are reversible in this
-database (unsuspend), though remote servers will have dropped a suspended local actor."""
+database (unsuspend, which sends the followers' servers an ``Update`` of the actor), though
+remote servers will have dropped a suspended local actor. A local account that is warned or
+silenced gets a ``moderation_warning`` notification (Mastodon 4.3) carrying the warning.
+
+The public faces ask :func:`local_standing` for a local account: a pending one (an
+application not approved yet) does not exist for them, a suspended one is gone."""
 
 from __future__ import annotations
 
@@ -17,15 +22,19 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from fediverse_mu.activitypub import moderation as vocab
+from fediverse_mu.activitypub.activities import build_update
+from fediverse_mu.activitypub.vocab import AS_PUBLIC
 from fediverse_mu.domain import Account, Forbidden, Invalid, NotFound, Role, User
 from fediverse_mu.domain.moderation import (
     MAX_NOTE,
     MAX_REASON,
     MAX_REPORT_COMMENT,
     MAX_REPORT_STATUSES,
+    NOTIFIED_ACTIONS,
     AccountAction,
     AccountWarning,
     AdminAccount,
+    LocalStanding,
     ModerationState,
     Report,
     ReportCategory,
@@ -33,14 +42,17 @@ from fediverse_mu.domain.moderation import (
 )
 from fediverse_mu.domain.statuses import StatusView
 from fediverse_mu.events import STATUS_DELETED
-from fediverse_mu.services import audit
+from fediverse_mu.services import audit, notifications, profiles
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.delivery import queue_deliveries
 from fediverse_mu.services.jobs import announce_jobs
 from fediverse_mu.storage import Database
 from fediverse_mu.storage import accounts as account_store
 from fediverse_mu.storage import federation_policy as policy_store
+from fediverse_mu.storage import follows as follow_store
 from fediverse_mu.storage import moderation as store
+from fediverse_mu.storage import notifications as notification_store
+from fediverse_mu.storage import profiles as profile_store
 from fediverse_mu.storage import settings as settings_store
 from fediverse_mu.storage import statuses as status_store
 
@@ -306,9 +318,20 @@ def _suspend_local(db: Database, svc: Services, target: Account, now: datetime) 
                          signer_id=target.id, now=svc.clock())
 
 
+def _unsuspend_local(db: Database, svc: Services, target: Account) -> None:
+    # The followers' servers get the actor back (those that dropped it on the Delete will
+    # fetch it again when they meet it).
+    inboxes = follow_store.list_follower_inboxes(db, target.id)
+    if inboxes:
+        fields = profile_store.get_fields(db, [target.id]).get(target.id, ())
+        document = profiles.actor_document(svc.config.base_url, target, fields)
+        queue_deliveries(db, build_update(target.actor_uri, document, to=[AS_PUBLIC]),
+                         inboxes, signer_id=target.id, now=svc.clock())
+
+
 def _act(db: Database, svc: Services, moderator: Account | None, target: Account,
          action: AccountAction, reason: str, report_id: int | None,
-         deleted: list[int]) -> AccountWarning | None:
+         deleted: list[int], notified: list[tuple[int, int]]) -> AccountWarning | None:
     now = svc.now()
     if moderator is not None:
         _staff_user(db, moderator)
@@ -335,9 +358,12 @@ def _act(db: Database, svc: Services, moderator: Account | None, target: Account
             store.set_suspended(db, target.id, now)
             deleted.extend(status_store.purge_account_content(db, target.id, now))
         case AccountAction.UNSUSPEND:
+            was_suspended = store.get_state(db, target.id).suspended_at is not None
             store.set_suspended(db, target.id, None)
             if target.is_local:
                 store.set_user_disabled(db, target.id, False)
+                if was_suspended:
+                    _unsuspend_local(db, svc, target)
         case AccountAction.DISABLE:
             store.set_user_disabled(db, target.id, True)
             store.revoke_tokens(db, target.id, now)
@@ -349,6 +375,9 @@ def _act(db: Database, svc: Services, moderator: Account | None, target: Account
     if action is not AccountAction.NONE:
         warning = store.put_warning(db, target.id, action, reason, report_id, now)
         audit.record_in(db, moderator, f"account.{action.value}", _label(target), reason, now)
+        if target.is_local and action in NOTIFIED_ACTIONS:
+            notified.append((notification_store.put_warning_notification(
+                db, target.id, warning.id, now), target.id))
     if report_id is not None:
         _report_for(db, report_id)
         store.resolve_report(db, report_id, None if moderator is None else moderator.id, now)
@@ -369,16 +398,20 @@ async def act_on_account(svc: Services, moderator: Account | None, account_id: i
         raise Invalid(f"Validation failed: Text is too long (maximum is {MAX_REASON} "
                       "characters)")
     deleted: list[int] = []
+    notified: list[tuple[int, int]] = []
 
     def write(db: Database) -> AccountWarning | None:
+        deleted.clear()
+        notified.clear()
         target = account_store.get_account_by_id(db, account_id)
         if target is None:
             raise NotFound("Record not found")
-        return _act(db, svc, moderator, target, kind, reason, report_id, deleted)
+        return _act(db, svc, moderator, target, kind, reason, report_id, deleted, notified)
 
     warning = await svc.storage.write(write)
     if deleted:
         svc.events.publish(STATUS_DELETED, {"status_ids": deleted, "account_id": account_id})
+    notifications.publish(svc, notified)
     announce_jobs(svc)
     return warning
 
@@ -417,6 +450,12 @@ async def states(svc: Services, account_ids: list[int]) -> dict[int, ModerationS
 async def state(svc: Services, account_id: int) -> ModerationState:
     """The moderation state of one account."""
     return await svc.storage.read(store.get_state, account_id)
+
+
+async def local_standing(svc: Services, username: str) -> LocalStanding | None:
+    """A local account by name for the public faces, with whether it is pending (to answer
+    404 as if it did not exist) and suspended (its actor is gone)."""
+    return await svc.storage.read(store.local_standing, username)
 
 
 async def moderators(svc: Services) -> list[Account]:

@@ -45,6 +45,7 @@ from fediverse_mu.services import lists as list_service
 from fediverse_mu.services import notifications as notification_service
 from fediverse_mu.services.context import Services
 from fediverse_mu.storage import Database
+from fediverse_mu.storage import moderation as moderation_store
 from fediverse_mu.storage import relationships as relationship_store
 from fediverse_mu.storage import statuses as status_store
 from fediverse_mu.storage import streaming as store
@@ -267,18 +268,28 @@ class _Fanout:
     views: dict[int | None, StatusView]  # by viewer id (None: anonymous)
     at_home: set[int]  # viewers whose home feed holds it
     in_lists: set[int]  # lists whose feed holds it
+    hidden_author: bool = False  # silenced or suspended: kept out of public streams
+
+
+def _is_public(stream: Stream) -> bool:
+    return stream.base in _PUBLIC or stream.base.startswith("hashtag")
 
 
 def _status_fanout(db: Database, status_id: int, viewer_ids: list[int | None],
                    home_candidates: list[int], list_candidates: list[int],
-                   now: datetime) -> _Fanout:
+                   now: datetime, check_author: bool = False) -> _Fanout:
     """The status as each viewer sees it (left out: those who may not see it, and those who
     block, are blocked by or mute its author, its booster or someone it mentions, as
-    Mastodon's streaming filters), and which candidate home and list feeds hold it."""
+    Mastodon's streaming filters), which candidate home and list feeds hold it, and (with
+    ``check_author``) whether its author is silenced or suspended, which the public
+    timelines leave out (``storage.moderation.HIDDEN_AUTHOR``)."""
     nothing = _Fanout({}, set(), set())
     status = status_store.get_status(db, status_id)
     if status is None or status.deleted_at is not None:
         return nothing
+    hidden = check_author and moderation_store.is_hidden_author(db, status.account_id)
+    if hidden and not home_candidates and not list_candidates:
+        return _Fanout({}, set(), set(), True)  # only public streams asked: none gets it
     inner = None if status.reblog_of_id is None else \
         status_store.get_status(db, status.reblog_of_id)
     if status.reblog_of_id is not None and (inner is None or inner.deleted_at is not None):
@@ -297,7 +308,7 @@ def _status_fanout(db: Database, status_id: int, viewer_ids: list[int | None],
                 relationship_store.excluded_account_ids(db, viewer, now) & _involved(views[0]):
             continue
         out[viewer] = views[0]
-    return _Fanout(out, home, in_lists)
+    return _Fanout(out, home, in_lists, hidden)
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,13 +498,15 @@ class Hub:
         viewers = list(dict.fromkeys(conn.viewer_id for conn, _ in targets))
         found = await self.svc.storage.read(
             _status_fanout, status_id, viewers, sorted(home_candidates),
-            sorted(list_candidates), self.svc.now())
+            sorted(list_candidates), self.svc.now(),
+            any(_is_public(stream) for _, stream in targets))
         views = found.views
         chosen = [(conn, stream) for conn, stream in targets
                   if conn.viewer_id in views
                   and (stream.name != "user" or conn.viewer_id in found.at_home)
                   and (stream.list_id is None or int(stream.list_id) in found.in_lists)
-                  and (not stream.media_only or _has_media(views[conn.viewer_id]))]
+                  and (not stream.media_only or _has_media(views[conn.viewer_id]))
+                  and not (found.hidden_author and _is_public(stream))]
         if not chosen:
             return
         order = list(dict.fromkeys(conn.viewer_id for conn, _ in chosen))

@@ -115,6 +115,11 @@ def put_user(db: Database, *, account_id: int, email: str, password_hash: str, r
     return _user(cursor.fetchone())
 
 
+def set_user_locale(db: Database, user_id: int, locale: str) -> None:
+    """Change the language of a user's pages."""
+    db.execute("UPDATE users SET locale = ? WHERE id = ?", [locale, user_id])
+
+
 def get_user_by_account_id(db: Database, account_id: int) -> User | None:
     """The user behind a local account."""
     row = db.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE account_id = ?",

@@ -10,8 +10,11 @@ from fediverse_mu.domain import Account
 from fediverse_mu.storage.accounts import get_accounts_by_ids
 from fediverse_mu.storage.db import Database
 
-# The instance's own actor (an Application) is never listed as a resident.
-_LISTABLE = "NOT (a.domain IS NULL AND a.actor_type = 'Application')"
+# The instance's own actor (an Application) is never listed as a resident, nor is an
+# application waiting for approval (a user with ``approved = 0``).
+_LISTABLE = ("NOT (a.domain IS NULL AND a.actor_type = 'Application')"
+             " AND NOT EXISTS (SELECT 1 FROM users pu WHERE pu.account_id = a.id"
+             " AND pu.approved = 0)")
 
 
 def _like_prefix(text: str) -> str:
@@ -44,6 +47,18 @@ def search_accounts(db: Database, *, name: str, domain: str | None, local_only: 
     ids = [r[0] for r in db.execute(sql, args)]
     accounts = get_accounts_by_ids(db, ids)
     return [accounts[i] for i in ids if i in accounts]
+
+
+def pending_account_ids(db: Database, account_ids: list[int]) -> set[int]:
+    """Those of ``account_ids`` whose user waits for approval (invisible to everyone)."""
+    found: set[int] = set()
+    unique = list(dict.fromkeys(account_ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start:start + 500]
+        found.update(r[0] for r in db.execute(
+            "SELECT account_id FROM users WHERE approved = 0"
+            f" AND account_id IN ({','.join('?' * len(chunk))})", chunk))
+    return found
 
 
 def account_counts(db: Database, account_ids: list[int]) -> dict[int, tuple[int, int, int]]:

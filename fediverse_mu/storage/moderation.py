@@ -7,19 +7,27 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
 from fediverse_mu.domain.accounts import Account
 from fediverse_mu.domain.moderation import (
     AccountAction,
     AccountWarning,
     AdminAccount,
+    LocalStanding,
     ModerationState,
     Report,
     ReportCategory,
     ReportNote,
 )
-from fediverse_mu.storage.accounts import get_accounts_by_ids, get_user_by_account_id
+from fediverse_mu.storage.accounts import (
+    _ACCOUNT_COLUMNS,
+    _account,
+    get_accounts_by_ids,
+    get_user_by_account_id,
+)
 from fediverse_mu.storage.db import Database
 
 # For a query over statuses ``s``: true when the author is silenced or suspended (itself or
@@ -215,6 +223,54 @@ def get_state(db: Database, account_id: int) -> ModerationState:
     return get_states(db, [account_id]).get(account_id, ModerationState(account_id))
 
 
+def entity_flags(db: Database, accounts: Sequence[Account]) -> dict[int, tuple[bool, bool]]:
+    """``(suspended, limited)`` for those of ``accounts`` that are either, themselves or
+    through their domain (a handful of index lookups: a timeline page asks for ~40)."""
+    found: dict[int, tuple[bool, bool]] = {}
+    ids = list(dict.fromkeys(a.id for a in accounts))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for row in db.execute(
+                "SELECT id, suspended_at IS NOT NULL, silenced_at IS NOT NULL FROM accounts"
+                f" WHERE id IN ({','.join('?' * len(chunk))}) AND (suspended_at IS NOT NULL"
+                " OR silenced_at IS NOT NULL)", chunk):
+            found[row[0]] = (bool(row[1]), bool(row[2]))
+    domains = list(dict.fromkeys(a.domain for a in accounts if a.domain is not None))
+    severities: dict[str, str] = {}
+    for start in range(0, len(domains), 500):
+        chunk_domains = domains[start:start + 500]
+        severities.update((r[0], r[1]) for r in db.execute(
+            "SELECT domain, severity FROM domain_blocks WHERE severity IN ('silence', 'suspend')"
+            f" AND domain IN ({','.join('?' * len(chunk_domains))})", chunk_domains))
+    for acc in accounts:
+        severity = severities.get(acc.domain or "")
+        if severity is not None:
+            suspended, limited = found.get(acc.id, (False, False))
+            found[acc.id] = (suspended or severity == "suspend", limited or severity == "silence")
+    return found
+
+
+def is_hidden_author(db: Database, account_id: int) -> bool:
+    """True when public timelines leave this account out (:data:`HIDDEN_AUTHOR`)."""
+    return db.execute(f"SELECT 1 FROM (SELECT ? AS account_id) s WHERE {HIDDEN_AUTHOR}",
+                      [account_id]).fetchone() is not None
+
+
+def local_standing(db: Database, username: str) -> LocalStanding | None:
+    """A local account by name with whether it is pending (not approved) and suspended, in
+    one query (the actor, WebFinger and inbox ask on every request)."""
+    row = db.execute(
+        f"SELECT {_ACCOUNT_COLUMNS}, suspended_at, (SELECT approved FROM users u"
+        " WHERE u.account_id = accounts.id) FROM accounts WHERE lower(username) = lower(?)"
+        " AND domain IS NULL", [username]).fetchone()
+    if row is None:
+        return None
+    values = tuple(row)
+    return LocalStanding(account=_account(cast(sqlite3.Row, values[:-2])),
+                         pending=values[-1] == 0,
+                         suspended=values[-2] is not None)
+
+
 def set_silenced(db: Database, account_id: int, now: datetime | None) -> None:
     """Silence an account (``now`` None: lift it)."""
     db.execute("UPDATE accounts SET silenced_at = ? WHERE id = ?",
@@ -248,6 +304,22 @@ def put_warning(db: Database, account_id: int, action: AccountAction, text: str,
                                                   now.isoformat()]).fetchone()
     return AccountWarning(id=row[0], account_id=account_id, action=action, text=text,
                           report_id=report_id, created_at=now)
+
+
+def _warning(row: sqlite3.Row) -> AccountWarning:
+    return AccountWarning(id=row["id"], account_id=row["account_id"],
+                          action=AccountAction(row["action"]), text=row["text"],
+                          report_id=row["report_id"],
+                          created_at=datetime.fromisoformat(row["created_at"]))
+
+
+def get_warnings(db: Database, warning_ids: Sequence[int]) -> dict[int, AccountWarning]:
+    """Some warnings by id."""
+    if not warning_ids:
+        return {}
+    return {r["id"]: _warning(r) for r in db.execute(
+        "SELECT * FROM account_warnings WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(list(warning_ids))])}
 
 
 def list_warnings(db: Database, account_id: int) -> list[AccountWarning]:

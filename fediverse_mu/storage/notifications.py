@@ -20,10 +20,12 @@ from fediverse_mu.domain.notifications import (
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.storage.accounts import get_accounts_by_ids
 from fediverse_mu.storage.db import Database
+from fediverse_mu.storage.moderation import get_warnings
 from fediverse_mu.storage.pagination import newest_first, page_clause
 from fediverse_mu.storage.statuses import load_views
 
-_COLUMNS = "n.id, n.account_id, n.from_account_id, n.type, n.status_id, n.created_at"
+_COLUMNS = ("n.id, n.account_id, n.from_account_id, n.type, n.status_id, n.created_at,"
+            " n.account_warning_id")
 MAX_PAGE = 80
 _FOLLOW_TYPES = (NotificationType.FOLLOW.value, NotificationType.FOLLOW_REQUEST.value)
 
@@ -60,6 +62,7 @@ _SHOWN = (
     "      ON dd.domain = da.domain WHERE da.id = n.from_account_id"
     "      AND dd.account_id = n.account_id)"
     " AND NOT EXISTS (SELECT 1 FROM accounts ma WHERE ma.id = n.from_account_id"
+    "      AND ma.id != n.account_id"  # a moderation warning comes from its owner
     "      AND (ma.silenced_at IS NOT NULL OR ma.suspended_at IS NOT NULL"
     "      OR ma.domain IN (SELECT domain FROM domain_blocks"
     "      WHERE severity IN ('silence', 'suspend')))"
@@ -73,7 +76,8 @@ def _notification(row: sqlite3.Row) -> Notification:
     return Notification(id=row["id"], account_id=row["account_id"],
                         from_account_id=row["from_account_id"],
                         type=NotificationType(row["type"]), status_id=row["status_id"],
-                        created_at=datetime.fromisoformat(row["created_at"]))
+                        created_at=datetime.fromisoformat(row["created_at"]),
+                        account_warning_id=row["account_warning_id"])
 
 
 def _filter(wanted: NotificationFilter) -> tuple[str, list[object]]:
@@ -128,13 +132,18 @@ def load_notification_views(db: Database, notifications: Sequence[Notification],
     status_ids = [n.status_id for n in notifications if n.status_id is not None]
     views = {v.status.id: v for v in load_views(db, status_ids, viewer_id)} \
         if status_ids else {}
+    warnings = get_warnings(db, [n.account_warning_id for n in notifications
+                                 if n.account_warning_id is not None])
     out = []
     for n in notifications:
         account = accounts.get(n.from_account_id)
         status = None if n.status_id is None else views.get(n.status_id)
-        if account is None or (n.status_id is not None and status is None):
+        warning = None if n.account_warning_id is None else warnings.get(n.account_warning_id)
+        if account is None or (n.status_id is not None and status is None) or \
+                (n.account_warning_id is not None and warning is None):
             continue
-        out.append(NotificationView(notification=n, account=account, status=status))
+        out.append(NotificationView(notification=n, account=account, status=status,
+                                    warning=warning))
     return out
 
 
@@ -148,6 +157,17 @@ def delete_notification(db: Database, account_id: int, notification_id: int) -> 
 def clear_notifications(db: Database, account_id: int) -> int:
     """Dismiss every notification of an account; returns how many there were."""
     return db.execute("DELETE FROM notifications WHERE account_id = ?", [account_id]).rowcount
+
+
+def put_warning_notification(db: Database, account_id: int, warning_id: int,
+                             now: datetime) -> int:
+    """Tell a local account of a moderation warning (Mastodon's ``moderation_warning``: its
+    sender is the account itself, the warning says the rest)."""
+    row = db.execute("INSERT INTO notifications (account_id, from_account_id, type,"
+                     " account_warning_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                     [account_id, account_id, NotificationType.MODERATION_WARNING.value,
+                      warning_id, now.isoformat()]).fetchone()
+    return int(row[0])
 
 
 def put_follow_notification(db: Database, *, account_id: int, from_account_id: int,

@@ -11,10 +11,19 @@ from fediverse_mu.activitypub.actors import render_actor
 from fediverse_mu.activitypub.vocab import AS2_CONTENT_TYPE, AS2_CONTEXT, wants_as2
 from fediverse_mu.appkeys import federation_key, services_key
 from fediverse_mu.domain import Account, NotFound, Unauthorized
+from fediverse_mu.domain.moderation import LocalStanding
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.domain.statuses import Visibility
 from fediverse_mu.federation import inbox
-from fediverse_mu.services import accounts, following, groups, places, posting, profiles
+from fediverse_mu.services import (
+    accounts,
+    following,
+    groups,
+    moderation,
+    places,
+    posting,
+    profiles,
+)
 from fediverse_mu.web.pages import page
 
 PAGE_SIZE = 40
@@ -27,19 +36,30 @@ def as2_response(document: dict[str, Any], status: int = 200) -> web.Response:
     return response
 
 
-async def _local_account(request: web.Request) -> Account:
-    account = await accounts.get_local_account(request.app[services_key],
+async def _standing(request: web.Request) -> LocalStanding:
+    """The local account of the URL; a pending one (not approved yet) does not exist."""
+    standing = await moderation.local_standing(request.app[services_key],
                                                request.match_info["username"])
-    if account is None or account.actor_type == "Application":
+    if standing is None or standing.pending or standing.account.actor_type == "Application":
         raise NotFound("no such account")
-    return account
+    return standing
+
+
+async def _local_account(request: web.Request) -> Account:
+    return (await _standing(request)).account
 
 
 async def actor_get(request: web.Request) -> web.StreamResponse:
-    """A resident's actor document, or their HTML profile for a browser."""
-    account = await _local_account(request)
+    """A resident's actor document, or their HTML profile for a browser; a suspended
+    account's actor is gone (410 and a Tombstone)."""
+    standing = await _standing(request)
+    account = standing.account
     svc = request.app[services_key]
     if wants_as2(request.headers.get("Accept", "")):
+        if standing.suspended:
+            return as2_response({"@context": AS2_CONTEXT, "id": account.actor_uri,
+                                 "type": "Tombstone", "formerType": account.actor_type},
+                                status=410)
         document = await profiles.get_actor_document(svc, account)
         if account.actor_type == "Organization":  # the place actor: its location and kind
             document = await places.actor_document(svc, document)
@@ -50,11 +70,17 @@ async def actor_get(request: web.Request) -> web.StreamResponse:
 
 
 async def profile_get(request: web.Request) -> web.StreamResponse:
-    """A resident's public HTML profile (``/@username``)."""
-    account = await _local_account(request)
+    """A resident's public HTML profile (``/@username``); a suspended account's page only
+    says so (410)."""
+    standing = await _standing(request)
+    account = standing.account
     svc = request.app[services_key]
     if wants_as2(request.headers.get("Accept", "")):
         raise web.HTTPFound(account.actor_uri)
+    if standing.suspended:
+        return page(request, "profile.html", {"config": svc.config, "account": account,
+                                              "suspended": True, "followers_count": 0,
+                                              "statuses": []}, status=410)
     followers = await following.follower_uris(svc, account)
     # Public posts only (no unlisted, private, direct or local-only ones on a public page).
     recent = [v for v in await posting.account_statuses(svc, account, None, Page(limit=20))

@@ -27,6 +27,7 @@ from fediverse_mu.services import (
     invites,
     moderation,
     registration,
+    retention,
     rules,
 )
 from fediverse_mu.services.context import Services
@@ -60,6 +61,7 @@ NOTICES = {
     "rule_updated": "The rule has been updated.",
     "rule_removed": "The rule has been removed.",
     "settings_saved": "The settings have been saved.",
+    "retention_saved": "The retention of remote posts has been saved.",
 }
 ACCOUNT_ACTIONS = tuple(a.value for a in AccountAction if a is not AccountAction.NONE)
 ACCOUNT_STATUSES = ("active", "pending", "silenced", "suspended", "disabled")
@@ -496,13 +498,14 @@ async def rule_delete_post(request: web.Request) -> web.Response:
 
 
 async def settings_get(request: web.Request) -> web.Response:
-    """Admins only: the registration mode."""
+    """Admins only: the registration mode and the retention of remote posts."""
     login = await _admin(request)
     svc = _svc(request)
     return await _render(request, login, "settings.html", "settings", {
         "mode": (await registration.registration_mode(svc)).value,
         "config_mode": svc.config.registration_mode,
-        "modes": ("open", "approval", "invite", "closed")})
+        "modes": ("open", "approval", "invite", "closed"),
+        "retention_days": await retention.retention_days(svc)})
 
 
 async def settings_post(request: web.Request) -> web.Response:
@@ -512,6 +515,16 @@ async def settings_post(request: web.Request) -> web.Response:
     await registration.set_registration_mode(_svc(request), login.account,
                                              form.get("registration_mode", ""))
     raise _done("/admin/settings", "settings_saved")
+
+
+async def settings_retention_post(request: web.Request) -> web.Response:
+    """Admins only: how many days remote posts nobody here interacted with are kept (0:
+    forever); the daily prune applies it."""
+    login = await _admin(request)
+    form = await read_form(request)
+    await retention.set_retention_days(_svc(request), login.account,
+                                       form.get("retention_days", ""))
+    raise _done("/admin/settings", "retention_saved")
 
 
 async def audit_get(request: web.Request) -> web.Response:
@@ -560,4 +573,5 @@ def setup_routes(router: web.UrlDispatcher) -> None:
     post("/admin/rules/{id}/delete", rule_delete_post)
     get("/admin/settings", settings_get)
     post("/admin/settings", settings_post)
+    post("/admin/settings/retention", settings_retention_post)
     get("/admin/audit", audit_get)

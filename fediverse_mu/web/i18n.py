@@ -1,8 +1,9 @@
 """Languages of the HTML pages: French first, English too. Templates write English message ids
 as ``{{ _("…") }}``; the catalogues in ``locales/<lang>.json`` map them to each language, and
 each feature may keep its own ``locales/<feature>.<lang>.json`` (merged in name order), so that
-features do not all edit one file. The language comes from ``?lang=``, the ``lang`` cookie, then
-``Accept-Language``."""
+features do not all edit one file. The language comes from ``?lang=``, the ``lang`` cookie, the
+logged-in resident's setting (``users.locale``, which ``web.session`` puts in the request under
+:data:`USER_LOCALE_KEY` when it looks the login up), then ``Accept-Language``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from aiohttp import web
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
+USER_LOCALE_KEY = web.RequestKey("fmu_user_locale", str)  # set by web.session
 _LOCALES = Path(__file__).parent / "locales"
 
 
@@ -55,7 +57,8 @@ def _from_accept_language(header: str) -> str | None:
 
 def negotiate(request: web.Request) -> str:
     """The page language for a request."""
-    for candidate in (request.query.get("lang"), request.cookies.get("lang")):
+    for candidate in (request.query.get("lang"), request.cookies.get("lang"),
+                      request.get(USER_LOCALE_KEY)):
         if candidate in LANGUAGES:
             return candidate
     return _from_accept_language(request.headers.get("Accept-Language", "")) or DEFAULT_LANGUAGE

@@ -2,7 +2,7 @@
 and an HTML page for browsers; the Create or Announce activity of a status; its replies
 collection; and the outbox and featured collections of a resident. Only public and unlisted,
 federated statuses are served: private, direct and local-only ones answer 404, deleted ones
-410 with a Tombstone."""
+410 with a Tombstone; those of a pending or suspended account answer 404."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from fediverse_mu.appkeys import services_key
 from fediverse_mu.domain import Account, NotFound
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.domain.statuses import StatusView, Visibility
-from fediverse_mu.services import accounts, posting
+from fediverse_mu.services import accounts, moderation, posting
 from fediverse_mu.services.context import Services
 from fediverse_mu.web.activitypub import as2_response
 from fediverse_mu.web.pages import page
@@ -29,10 +29,13 @@ def _svc(request: web.Request) -> Services:
 
 
 async def _author(request: web.Request) -> Account:
-    account = await accounts.get_local_account(_svc(request), request.match_info["username"])
-    if account is None or account.actor_type == "Application":
+    """The author of the URL: a pending account (not approved yet) does not exist, and a
+    suspended one's statuses and collections are not served."""
+    standing = await moderation.local_standing(_svc(request), request.match_info["username"])
+    if standing is None or standing.pending or standing.suspended or \
+            standing.account.actor_type == "Application":
         raise NotFound("no such account")
-    return account
+    return standing.account
 
 
 def _federated(view: StatusView) -> bool:

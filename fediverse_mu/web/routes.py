@@ -17,6 +17,7 @@ from fediverse_mu.web import (
     pages,
     places,
     session,
+    settings,
     signup,
     webfinger,
 )
@@ -234,3 +235,4 @@ def setup_routes(app: web.Application) -> None:
     m_places.setup_routes(r)
     app.on_startup.append(places.on_startup)  # the place actor, once the storage is open
     web_groups.setup_routes(r)  # listening groups (issue 5): pages and the moderators collection
+    settings.setup_routes(r)  # a resident's settings page: the language of the pages (issue 7)

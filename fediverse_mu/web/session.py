@@ -69,6 +69,8 @@ async def current_login(request: web.Request) -> Login | None:
                                       request.cookies.get(SESSION_COOKIE))
     login = None if found is None else Login(user=found[0], account=found[1])
     request[_LOGIN_KEY] = login
+    if login is not None:  # the pages then speak the resident's language (i18n.negotiate)
+        request[i18n.USER_LOCALE_KEY] = login.user.locale
     return login
 
 

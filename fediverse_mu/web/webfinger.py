@@ -11,7 +11,7 @@ from fediverse_mu.activitypub import iri
 from fediverse_mu.activitypub.vocab import AS2_CONTENT_TYPE
 from fediverse_mu.appkeys import services_key
 from fediverse_mu.domain import Invalid, NotFound
-from fediverse_mu.services import accounts
+from fediverse_mu.services import moderation
 
 JRD = "application/jrd+json"
 
@@ -33,9 +33,10 @@ async def webfinger_get(request: web.Request) -> web.Response:
         username = iri.INSTANCE_ACTOR_USERNAME
     else:
         raise NotFound("not a local account")
-    account = await accounts.get_local_account(svc, username)
-    if account is None:
+    standing = await moderation.local_standing(svc, username)
+    if standing is None or standing.pending:  # an application not approved yet: nobody
         raise NotFound("not a local account")
+    account = standing.account
     links: list[dict[str, str]] = [
         {"rel": "self", "type": AS2_CONTENT_TYPE, "href": account.actor_uri},
     ]

@@ -66,18 +66,20 @@ async def render_accounts(svc: Services, accounts: list[Account]) -> list[dict[s
     """Account entities with their counts and profile fields (one read for the whole list).
 
     A timeline page shows ~40 authors, mostly the same from one request to the next: their
-    entities are kept, keyed by everything they are made of (the account row, its counts and
-    fields), so a change of any of these makes a new one. Callers get a copy to change."""
-    counts, fields = await directory.details(svc, accounts)
+    entities are kept, keyed by everything they are made of (the account row, its counts,
+    fields and moderation flags), so a change of any of these makes a new one. Callers get a
+    copy to change."""
+    details = await directory.entity_details(svc, accounts)
     empty = directory.AccountCounts()
     cache = svc.memo.get("account_entities")
     if not isinstance(cache, dict):
         cache = svc.memo["account_entities"] = {}
     rendered = []
     for acc in accounts:
-        numbers = counts.get(acc.id, empty)
-        own_fields = fields.get(acc.id, ())
-        key = (acc, numbers, own_fields)
+        numbers = details.counts.get(acc.id, empty)
+        own_fields = details.fields.get(acc.id, ())
+        suspended, limited = details.flags.get(acc.id, (False, False))
+        key = (acc, numbers, own_fields, suspended, limited)
         entity = cache.get(key)
         if entity is None:
             if len(cache) >= ENTITY_CACHE_SIZE:
@@ -85,7 +87,7 @@ async def render_accounts(svc: Services, accounts: list[Account]) -> list[dict[s
             entity = cache[key] = entities.account(
                 svc.config, acc, statuses_count=numbers.statuses,
                 followers_count=numbers.followers, following_count=numbers.following,
-                fields=own_fields)
+                fields=own_fields, suspended=suspended, limited=limited)
         rendered.append(dict(entity))
     return rendered
 

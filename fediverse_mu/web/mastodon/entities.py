@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -27,7 +28,12 @@ from fediverse_mu.domain.filters import (
 )
 from fediverse_mu.domain.lists import AccountList
 from fediverse_mu.domain.media import Media
-from fediverse_mu.domain.moderation import AdminAccount, Report
+from fediverse_mu.domain.moderation import (
+    WARNING_ACTIONS,
+    AccountWarning,
+    AdminAccount,
+    Report,
+)
 from fediverse_mu.domain.notification_groups import NotificationGroup, NotificationPolicy
 from fediverse_mu.domain.notifications import STATUS_TYPES, NotificationView
 from fediverse_mu.domain.places import Feeling, KnownPlace, Ressenti, Spot
@@ -72,12 +78,20 @@ def field(config: Config, item: ProfileField, *, local: bool = True) -> dict[str
 
 def account(config: Config, acc: Account, *, statuses_count: int = 0,
             followers_count: int = 0, following_count: int = 0,
-            fields: Sequence[ProfileField] = ()) -> dict[str, Any]:
-    """The Account entity (a remote account's note is sanitised: it is someone else's HTML)."""
+            fields: Sequence[ProfileField] = (), suspended: bool = False,
+            limited: bool = False) -> dict[str, Any]:
+    """The Account entity (a remote account's note is sanitised: it is someone else's HTML).
+    A suspended account is blanked and says ``suspended: true``, a silenced one
+    ``limited: true`` (Mastodon's optional attributes, present only when they apply)."""
     static = f"{config.base_url}/static/"
     avatar = acc.avatar_url or static + "avatar.png"
     header = acc.header_url or static + "header.png"
-    return {
+    if suspended:  # as Mastodon shows an unavailable account: no name, note, pictures, fields
+        blank = account(config, replace(acc, display_name="", note="", avatar_url=None,
+                                         header_url=None, locked=False, bot=False))
+        blank["suspended"] = True
+        return blank
+    entity: dict[str, Any] = {
         "id": str(acc.id),
         "username": acc.username,
         "acct": acc.acct(),
@@ -105,6 +119,9 @@ def account(config: Config, acc: Account, *, statuses_count: int = 0,
         "fields": [field(config, f, local=acc.is_local) for f in fields],
         "roles": [],
     }
+    if limited:
+        entity["limited"] = True
+    return entity
 
 
 _ROLE_IDS = {Role.RESIDENT: "-99", Role.MODERATOR: "2", Role.ADMIN: "3"}
@@ -451,7 +468,17 @@ def notification(config: Config, view: NotificationView, *,
     if n.type in STATUS_TYPES:
         entity["status"] = status_entity if status_entity is not None else \
             None if view.status is None else status(config, view.status)
+    if view.warning is not None:  # moderation_warning: its sender is the warned account
+        entity["moderation_warning"] = account_warning(view.warning, entity["account"])
     return entity
+
+
+def account_warning(item: AccountWarning, target_account: dict[str, Any]) -> dict[str, Any]:
+    """The AccountWarning entity (https://docs.joinmastodon.org/entities/AccountWarning/):
+    our ``warn`` is Mastodon's action ``none`` (a message only); no appeals yet."""
+    return {"id": str(item.id), "action": WARNING_ACTIONS.get(item.action, "none"),
+            "text": item.text, "status_ids": [], "target_account": target_account,
+            "appeal": None, "created_at": iso(item.created_at)}
 
 
 # -- lists and filters -------------------------------------------------------------------------

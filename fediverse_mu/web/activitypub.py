@@ -25,6 +25,7 @@ from fediverse_mu.services import (
     profiles,
 )
 from fediverse_mu.web.pages import page
+from fediverse_mu.web.secure_fetch import signed_asker, unauthorized_response
 
 PAGE_SIZE = 40
 
@@ -152,16 +153,6 @@ async def _paged(request: web.Request, collection_id: str, items: list[str]) -> 
     return as2_response(_page(collection_id, items, int(number)))
 
 
-async def _signed_asker(request: web.Request) -> Account | None:
-    """Who signed this GET (a signed fetch), None when unsigned; raises Unauthorized when a
-    signature is there but does not verify."""
-    if "Signature" not in request.headers and "Signature-Input" not in request.headers:
-        return None
-    config = request.app[services_key].config
-    return await inbox.verified_signer(request.app[federation_key], request.method,
-                                       config.base_url + request.path_qs, request.headers, b"")
-
-
 async def followers_get(request: web.Request) -> web.Response:
     """An actor's followers collection. A members-only group's members are listed to its
     members and moderators only (identified by a signed fetch); anyone else gets the count
@@ -172,10 +163,9 @@ async def followers_get(request: web.Request) -> web.Response:
     collection_id = f"{account.actor_uri}/followers"
     if account.actor_type == "Group":
         try:
-            asker = await _signed_asker(request)
+            asker = await signed_asker(request)
         except Unauthorized as exc:  # JSON, as the inbox and authorized fetch answer
-            return web.json_response({"error": f"Bad signature: {exc.message}"}, status=401,
-                                     headers={"WWW-Authenticate": 'Signature realm="ActivityPub"'})
+            return unauthorized_response(f"Bad signature: {exc.message}")
         if not await groups.may_list_members(svc, account, asker):
             if "page" in request.query:
                 return web.json_response(

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from fediverse_mu.activitypub.vocab import is_as2_media_type, wants_as2
 from fediverse_mu.appkeys import config_key, federation_key
-from fediverse_mu.domain import Unauthorized
+from fediverse_mu.domain import Account, Unauthorized
 from fediverse_mu.federation.inbox import verified_signer
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -29,18 +29,39 @@ def _is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
+_SIGNER_KEY = web.RequestKey("fmu_signer", object)  # Account, or None when unsigned
+
+
+async def signed_asker(request: web.Request) -> Account | None:
+    """Who signed this fetch (checked once per request), None when it carries no signature;
+    raises Unauthorized when a signature is there but does not verify."""
+    if _SIGNER_KEY in request:
+        found = request[_SIGNER_KEY]
+        return found if isinstance(found, Account) else None
+    signer = None
+    if "Signature" in request.headers or "Signature-Input" in request.headers:
+        config = request.app[config_key]
+        signer = await verified_signer(request.app[federation_key], request.method,
+                                       config.base_url + request.path_qs, request.headers, b"")
+    request[_SIGNER_KEY] = signer
+    return signer
+
+
+def unauthorized_response(message: str) -> web.Response:
+    """The 401 of a fetch whose signature is missing or wrong (JSON, as Mastodon's)."""
+    response = web.json_response({"error": message}, status=401)
+    response.headers["WWW-Authenticate"] = 'Signature realm="ActivityPub"'
+    response.headers["Vary"] = "Accept, Signature, Signature-Input"
+    return response
+
+
 async def _unauthorized(request: web.Request) -> web.Response | None:
     """None when the request is signed by a key we could fetch, else the 401 to send."""
-    config = request.app[config_key]
     try:
-        await verified_signer(request.app[federation_key], request.method,
-                              config.base_url + request.path_qs, request.headers, b"")
+        if await signed_asker(request) is None:
+            return unauthorized_response("Request not signed: no signature")
     except Unauthorized as exc:
-        response = web.json_response({"error": f"Request not signed: {exc.message}"},
-                                     status=401)
-        response.headers["WWW-Authenticate"] = 'Signature realm="ActivityPub"'
-        response.headers["Vary"] = "Accept, Signature, Signature-Input"
-        return response
+        return unauthorized_response(f"Request not signed: {exc.message}")
     return None
 
 

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import TypeGuard
 
 COORDINATE_DECIMALS = 3  # ≈ 110 m: a street, never a doorstep
@@ -148,6 +149,7 @@ class BarometerCell:
 # -- pure rules ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # the vocabulary's ~40 names are folded again for every post
 def fold(text: str) -> str:
     """Text compared without accents, case or emoji variation selectors (Fierté → fierte)."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_VARIATION))

@@ -45,7 +45,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -74,6 +74,7 @@ from fediverse_mu.web.middleware import AccessLogger
 
 AS2 = "application/activity+json"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+T = TypeVar("T")
 LOCAL = "bench.test"
 
 # 1. inbox accept path
@@ -626,16 +627,17 @@ class FanoutResult:
     concurrency: int
 
 
-def _seed_followers(db: Database, alice: Account, remotes: list[RemoteActor],
-                    now: datetime) -> None:
+def seed_followers(db: Database, followee: Account, remotes: list[RemoteActor],
+                   now: datetime) -> None:
+    """Store ``remotes`` as accepted followers of ``followee``, as a key fetch stores them."""
     for actor in remotes:
         account = account_store.upsert_remote_account(db, actor, now, update_key=True)
-        follow_store.put_follow(db, follower_id=account.id, followee_id=alice.id,
-                                state=FollowState.ACCEPTED, uri=f"{actor.actor_uri}#follows/1",
-                                now=now)
+        follow_store.put_follow(db, follower_id=account.id, followee_id=followee.id,
+                                state=FollowState.ACCEPTED,
+                                uri=f"{actor.actor_uri}#follows/{followee.id}", now=now)
 
 
-def _fanout_transport(receiver_port: int, ca_pem: bytes) -> Transport:
+def fanout_transport(receiver_port: int, ca_pem: bytes) -> Transport:
     # Production rules (https only, no private addresses) except loopback, where the fake
     # receiver answers for every host.
     return Transport(allow_http=False, allow_private=False,
@@ -645,12 +647,64 @@ def _fanout_transport(receiver_port: int, ca_pem: bytes) -> Transport:
                      user_agent="fediverse-mu/bench", own_hosts=frozenset({LOCAL}))
 
 
+class DeliveryTimer:
+    """Times a post until every delivery job it queued has been sent (the worker's deliver
+    handler, wrapped to count) and recorded done or dead."""
+
+    def __init__(self, svc: Services, worker: Any) -> None:
+        self.svc = svc
+        self.finished = 0
+        deliver = worker.handlers[DELIVER_JOB]
+
+        async def counting(job: Job) -> int | None:
+            try:
+                result: int | None = await deliver(job)
+                return result
+            finally:
+                self.finished += 1
+
+        worker.handlers[DELIVER_JOB] = counting
+
+    async def measure(self, post: Callable[[], Awaitable[None]]) -> tuple[
+            float, float, float, int]:
+        """(seconds to queue, seconds until all recorded, CPU seconds, jobs queued)."""
+        self.finished = 0
+        counts = await self.svc.storage.read(job_store.count_jobs_by_state)
+        before, queued_before = counts["done"] + counts["dead"], sum(counts.values())
+        start, cpu = time.perf_counter(), time.process_time()
+        await post()
+        queued = time.perf_counter()
+        count = sum((await self.svc.storage.read(job_store.count_jobs_by_state)).values()) - \
+            queued_before
+
+        async def posted() -> bool:  # every POST answered (no database polling)
+            return self.finished >= count
+
+        async def recorded() -> bool:  # and every job recorded as done or dead
+            counts = await self.svc.storage.read(job_store.count_jobs_by_state)
+            return counts["done"] + counts["dead"] - before >= count
+
+        await _until(posted, 0.002)
+        end = await _until(recorded, 0.002)
+        return queued - start, end - start, time.process_time() - cpu, count
+
+
+async def received_posts(svc: Services, worker: Any, transport: Transport) -> int:
+    """Stop the worker, check no delivery died, and ask the receiver how many POSTs came."""
+    await worker.stop()
+    dead = (await svc.storage.read(job_store.count_jobs_by_state))["dead"]
+    if dead:
+        raise RuntimeError(f"{dead} deliveries failed")
+    response = await transport.get("https://s0.fan.test/_count")
+    return int(response.body)
+
+
 async def _bench_fanout(config: Config, receiver_port: int, ca_pem: bytes) -> FanoutResult:
     app = create_app(config, start_worker=False)
     runner = web.AppRunner(app)
     await runner.setup()
     fed = app[federation_key]
-    fed.transport = transport = _fanout_transport(receiver_port, ca_pem)
+    fed.transport = transport = fanout_transport(receiver_port, ca_pem)
     await transport.start()
     try:
         svc: Services = app[services_key]
@@ -660,46 +714,20 @@ async def _bench_fanout(config: Config, receiver_port: int, ca_pem: bytes) -> Fa
         pem = public_pem(new_key())
         remotes = [remote_actor(actor_uri(i, FANOUT_DOMAINS, "https", "fan.test"), pem)
                    for i in range(FANOUT_FOLLOWERS)]
-        await svc.storage.write(_seed_followers, alice, remotes, datetime.now(UTC))
-        finished = 0
-        deliver = worker.handlers[DELIVER_JOB]
-
-        async def counting(job: Job) -> int | None:
-            nonlocal finished
-            try:
-                return await deliver(job)
-            finally:
-                finished += 1
-
-        worker.handlers[DELIVER_JOB] = counting
+        await svc.storage.write(seed_followers, alice, remotes, datetime.now(UTC))
+        timer = DeliveryTimer(svc, worker)
         worker.start()
         await asyncio.sleep(0.05)
 
         async def post(number: int, label: str) -> tuple[FanoutRun, int]:
-            nonlocal finished
-            finished = 0
-            counts = await svc.storage.read(job_store.count_jobs_by_state)
-            before, queued_before = counts["done"] + counts["dead"], sum(counts.values())
-            start, cpu = time.perf_counter(), time.process_time()
             # The resident posts: the status and its 500 delivery jobs in one transaction.
-            text = f"Atelier vélo samedi à 10 h ! (annonce {number})"
-            draft = await posting.prepare(svc, alice, text=text, visibility="public")
-            await posting.create_status(svc, alice, draft)
-            queued = time.perf_counter()
-            count = sum((await svc.storage.read(job_store.count_jobs_by_state)).values()) - \
-                queued_before
+            async def send() -> None:
+                text = f"Atelier vélo samedi à 10 h ! (annonce {number})"
+                draft = await posting.prepare(svc, alice, text=text, visibility="public")
+                await posting.create_status(svc, alice, draft)
 
-            async def posted() -> bool:  # every POST answered (no database polling)
-                return finished >= count
-
-            async def recorded() -> bool:  # and every job recorded as done or dead
-                counts = await svc.storage.read(job_store.count_jobs_by_state)
-                return counts["done"] + counts["dead"] - before >= count
-
-            await _until(posted, 0.002)
-            end = await _until(recorded, 0.002)
-            return FanoutRun(label, queued - start, end - start,
-                             time.process_time() - cpu), count
+            queued, total, cpu, count = await timer.measure(send)
+            return FanoutRun(label, queued, total, cpu), count
 
         cold, inboxes = await post(1, "first post after start")
         # Later posts: the signing key is parsed and the peers are known, but connections
@@ -708,12 +736,7 @@ async def _bench_fanout(config: Config, receiver_port: int, ca_pem: bytes) -> Fa
         await transport.start()
         steady, _ = await post(2, "later post, new TLS connections")
         hot, _ = await post(3, "next post within keep-alive")
-        await worker.stop()
-        dead = (await svc.storage.read(job_store.count_jobs_by_state))["dead"]
-        if dead:
-            raise RuntimeError(f"{dead} deliveries failed")
-        response = await transport.get("https://s0.fan.test/_count")
-        received = int(response.body)
+        received = await received_posts(svc, worker, transport)
     finally:
         await transport.close()
         await runner.cleanup()
@@ -721,22 +744,29 @@ async def _bench_fanout(config: Config, receiver_port: int, ca_pem: bytes) -> Fa
                         worker.concurrency)
 
 
-def bench_fanout(tmp: Path) -> FanoutResult:
-    """Benchmark 3 (see the module docstring)."""
+def with_tls_receiver(tmp: Path, name: str, run: Callable[[int, bytes], T]) -> T:
+    """Start the receiver process over TLS (a trustme CA, a certificate for ``*.fan.test``),
+    call ``run(port, ca_pem)``, stop the receiver."""
     import trustme
 
     ca = trustme.CA()
     cert = ca.issue_cert("*.fan.test", "127.0.0.1")
-    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path, key_path = tmp / f"{name}-cert.pem", tmp / f"{name}-key.pem"
     cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
     cert.private_key_pem.write_to_path(str(key_path))
-    config = init_instance(tmp / "fanout")
     proc, port = start_helper("receiver", str(cert_path), str(key_path),
-                              log_path=tmp / "receiver-tls.log")
+                              log_path=tmp / f"receiver-{name}.log")
     try:
-        return asyncio.run(_bench_fanout(config, port, ca.cert_pem.bytes()))
+        return run(port, ca.cert_pem.bytes())
     finally:
         stop_helper(proc)
+
+
+def bench_fanout(tmp: Path) -> FanoutResult:
+    """Benchmark 3 (see the module docstring)."""
+    config = init_instance(tmp / "fanout")
+    return with_tls_receiver(tmp, "tls", lambda port, ca_pem: asyncio.run(
+        _bench_fanout(config, port, ca_pem)))
 
 
 # -- report -----------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,14 +33,10 @@ import federation  # bench/federation.py, beside this script
 from fediverse_mu.app import create_app
 from fediverse_mu.appkeys import federation_key, services_key, worker_key
 from fediverse_mu.config import Config
-from fediverse_mu.domain import Account, FollowState, Job, RemoteActor
+from fediverse_mu.domain import FollowState
 from fediverse_mu.services import accounts, groups, posting
 from fediverse_mu.services.context import Services
-from fediverse_mu.services.delivery import DELIVER_JOB
-from fediverse_mu.storage import Database
-from fediverse_mu.storage import accounts as account_store
 from fediverse_mu.storage import follows as follow_store
-from fediverse_mu.storage import jobs as job_store
 
 MEMBERS = 2000
 INSTANCES = 200
@@ -68,22 +63,13 @@ class GroupResult:
     received: int
 
 
-def _seed_members(db: Database, group: Account, remotes: list[RemoteActor],
-                  now: datetime) -> None:
-    for actor in remotes:
-        account = account_store.upsert_remote_account(db, actor, now, update_key=True)
-        follow_store.put_follow(db, follower_id=account.id, followee_id=group.id,
-                                state=FollowState.ACCEPTED, uri=f"{actor.actor_uri}#follows/g",
-                                now=now)
-
-
 async def _bench(config: Config, receiver_port: int, ca_pem: bytes, members: int,
                  instances: int) -> GroupResult:
     app = create_app(config, start_worker=False)
     runner = web.AppRunner(app)
     await runner.setup()
     fed = app[federation_key]
-    fed.transport = transport = federation._fanout_transport(receiver_port, ca_pem)
+    fed.transport = transport = federation.fanout_transport(receiver_port, ca_pem)
     await transport.start()
     try:
         svc: Services = app[services_key]
@@ -95,58 +81,29 @@ async def _bench(config: Config, receiver_port: int, ca_pem: bytes, members: int
         remotes = [federation.remote_actor(
             federation.actor_uri(i, instances, "https", "fan.test"), pem)
             for i in range(members)]
-        await svc.storage.write(_seed_members, group.account, remotes, datetime.now(UTC))
+        await svc.storage.write(federation.seed_followers, group.account, remotes,
+                                datetime.now(UTC))
         await svc.storage.write(follow_store.put_follow, follower_id=anna.id,
                                 followee_id=group.account.id, state=FollowState.ACCEPTED,
                                 uri=f"{anna.actor_uri}#follows/g", now=datetime.now(UTC))
-        finished = 0
-        deliver = worker.handlers[DELIVER_JOB]
-
-        async def counting(job: Job) -> int | None:
-            nonlocal finished
-            try:
-                return await deliver(job)
-            finally:
-                finished += 1
-
-        worker.handlers[DELIVER_JOB] = counting
+        timer = federation.DeliveryTimer(svc, worker)
         worker.start()
         await asyncio.sleep(0.05)
 
         async def post(number: int, label: str) -> GroupRun:
-            nonlocal finished
-            finished = 0
-            counts = await svc.storage.read(job_store.count_jobs_by_state)
-            before, queued_before = counts["done"] + counts["dead"], sum(counts.values())
-            start, cpu = time.perf_counter(), time.process_time()
-            draft = await posting.prepare(svc, anna, text=f"@ecoute Je vous écoute ({number})")
-            await posting.create_status(svc, anna, draft)
-            queued = time.perf_counter()
-            count = sum((await svc.storage.read(job_store.count_jobs_by_state)).values()) - \
-                queued_before
+            async def send() -> None:
+                draft = await posting.prepare(svc, anna,
+                                              text=f"@ecoute Je vous écoute ({number})")
+                await posting.create_status(svc, anna, draft)
 
-            async def posted() -> bool:
-                return finished >= count
-
-            async def recorded() -> bool:
-                counts = await svc.storage.read(job_store.count_jobs_by_state)
-                return counts["done"] + counts["dead"] - before >= count
-
-            await federation._until(posted, 0.002)
-            end = await federation._until(recorded, 0.002)
-            return GroupRun(label, queued - start, end - start, time.process_time() - cpu,
-                            count)
+            queued, total, cpu, count = await timer.measure(send)
+            return GroupRun(label, queued, total, cpu, count)
 
         cold = await post(1, "first announce after start")
         await transport.close()
         await transport.start()
         steady = await post(2, "later announce, new TLS connections")
-        await worker.stop()
-        dead = (await svc.storage.read(job_store.count_jobs_by_state))["dead"]
-        if dead:
-            raise RuntimeError(f"{dead} deliveries failed")
-        response = await transport.get("https://s0.fan.test/_count")
-        received = int(response.body)
+        received = await federation.received_posts(svc, worker, transport)
     finally:
         await transport.close()
         await runner.cleanup()
@@ -155,20 +112,9 @@ async def _bench(config: Config, receiver_port: int, ca_pem: bytes, members: int
 
 def bench_group(tmp: Path, members: int = MEMBERS, instances: int = INSTANCES) -> GroupResult:
     """The group benchmark (see the module docstring)."""
-    import trustme
-
-    ca = trustme.CA()
-    cert = ca.issue_cert("*.fan.test", "127.0.0.1")
-    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
-    cert.private_key_pem.write_to_path(str(key_path))
     config = federation.init_instance(tmp / "groups")
-    proc, port = federation.start_helper("receiver", str(cert_path), str(key_path),
-                                         log_path=tmp / "receiver-groups.log")
-    try:
-        return asyncio.run(_bench(config, port, ca.cert_pem.bytes(), members, instances))
-    finally:
-        federation.stop_helper(proc)
+    return federation.with_tls_receiver(tmp, "groups", lambda port, ca_pem: asyncio.run(
+        _bench(config, port, ca_pem, members, instances)))
 
 
 def run_all(members: int = MEMBERS, instances: int = INSTANCES) -> None:

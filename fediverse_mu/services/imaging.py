@@ -10,6 +10,7 @@ import io
 import logging
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -63,48 +64,43 @@ class ProcessedImage:
 def process_image(data: bytes) -> ProcessedImage:
     """Identify, check and re-encode an uploaded image; raise Invalid when it is not one we
     accept (unknown type, too large, too many pixels, corrupt)."""
-    if not data:
-        raise Invalid("The file is empty")
-    if len(data) > IMAGE_SIZE_LIMIT:
-        raise Invalid(f"File size must be at most {IMAGE_SIZE_LIMIT // (1024 * 1024)} MB")
-    with _SLOTS:
-        try:
-            return _process(data)
-        except Invalid:
-            raise
-        except Image.DecompressionBombError:
-            raise Invalid(f"Image dimensions must be at most {IMAGE_MATRIX_LIMIT} pixels") \
-                from None
-        except Exception as exc:  # hostile input makes decoders raise anything at all
-            log.info("refused an upload Pillow cannot decode: %r", exc)
-            raise Invalid(UNIDENTIFIED) from None
+    return _guarded(data, _process, "an upload")
 
 
 def process_profile_image(data: bytes, width: int, height: int) -> ProcessedImage:
     """An avatar or header: the same checks and cleaning as :func:`process_image`, then the
     first frame cropped around its centre and resized to exactly ``width``×``height``
     (PNG when transparent, JPEG otherwise), as Mastodon's ``400x400#`` and ``1500x500#``."""
+    def fit(raw: bytes) -> ProcessedImage:
+        with Image.open(io.BytesIO(raw), formats=list(FORMATS)) as image:
+            _check_dimensions(image)
+            first = _clean(image)
+        fitted = ImageOps.fit(first, (width, height), Image.Resampling.LANCZOS)
+        fitted.info = {}
+        encoded = _encode(fitted, "PNG" if _has_alpha(fitted) else "JPEG")
+        return ProcessedImage(original=encoded, thumbnail=_thumbnail(fitted),
+                              blurhash=_blurhash(fitted), animated=False)
+
+    return _guarded(data, fit, "a profile image")
+
+
+def _guarded(data: bytes, work: Callable[[bytes], ProcessedImage], what: str) -> ProcessedImage:
+    """The size checks before decoding, two images at a time, and every decoder failure
+    turned into Invalid (hostile input makes decoders raise anything at all)."""
     if not data:
         raise Invalid("The file is empty")
     if len(data) > IMAGE_SIZE_LIMIT:
         raise Invalid(f"File size must be at most {IMAGE_SIZE_LIMIT // (1024 * 1024)} MB")
     with _SLOTS:
         try:
-            with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
-                _check_dimensions(image)
-                first = _clean(image)
-            fitted = ImageOps.fit(first, (width, height), Image.Resampling.LANCZOS)
-            fitted.info = {}
-            encoded = _encode(fitted, "PNG" if _has_alpha(fitted) else "JPEG")
-            return ProcessedImage(original=encoded, thumbnail=_thumbnail(fitted),
-                                  blurhash=_blurhash(fitted), animated=False)
+            return work(data)
         except Invalid:
             raise
         except Image.DecompressionBombError:
             raise Invalid(f"Image dimensions must be at most {IMAGE_MATRIX_LIMIT} pixels") \
                 from None
-        except Exception as exc:  # hostile input makes decoders raise anything at all
-            log.info("refused a profile image Pillow cannot decode: %r", exc)
+        except Exception as exc:
+            log.info("refused %s Pillow cannot decode: %r", what, exc)
             raise Invalid(UNIDENTIFIED) from None
 
 
@@ -120,14 +116,9 @@ def _check_dimensions(image: Image.Image) -> None:
 
 def _process(data: bytes) -> ProcessedImage:
     with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
+        _check_dimensions(image)
         fmt = image.format or ""
-        if fmt not in FORMATS:
-            raise Invalid(UNIDENTIFIED)
         width, height = image.size
-        if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE) or \
-                width * height > IMAGE_MATRIX_LIMIT:
-            raise Invalid(f"Image dimensions must be at most {IMAGE_MATRIX_LIMIT} pixels "
-                          f"(got {width}×{height})")
         frames = getattr(image, "n_frames", 1)
         if frames > 1:
             if frames > MAX_FRAMES or frames * width * height > ANIMATION_PIXEL_LIMIT:

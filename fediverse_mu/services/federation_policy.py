@@ -2,8 +2,8 @@
 severities ``noop``/``silence``/``suspend``, ``reject_media``, ``reject_reports``, public and
 private comments, ``obfuscate``), the allowlist mode (federate only with listed domains, for a
 network of allied tiers-lieux), Mastodon's CSV import and export, and the one check every
-face uses (:func:`host_policy` / :func:`check_host`): the inbox refuses a refused host before
-any processing, fetches and deliveries skip it. Suspending a domain severs the follows with
+face uses (:func:`first_refused`, cached for a few seconds): the inbox refuses a refused host
+before any processing, fetches and deliveries skip it. Suspending a domain severs the follows with
 its accounts, purges their content and drops the deliveries queued for it."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
-from fediverse_mu.domain import Account, Forbidden, Invalid, NotFound
+from fediverse_mu.domain import Account, Invalid, NotFound
 from fediverse_mu.domain.federation_policy import (
     MAX_COMMENT,
     DomainAllow,
@@ -294,24 +294,6 @@ async def allowlist_mode(svc: Services) -> bool:
 
 
 # -- the checks --------------------------------------------------------------------------------
-
-
-async def host_policy(svc: Services, host: str) -> HostPolicy:
-    """What the policy says of a remote host (cached for a few seconds)."""
-    cache = _cache(svc)
-    policy = cache.get(host)
-    if policy is None:
-        policy = await svc.storage.read(store.host_policy, host)
-        cache.put(policy)
-    return policy
-
-
-async def check_host(svc: Services, host: str) -> HostPolicy:
-    """The host's policy; Forbidden when federation with it is refused."""
-    policy = await host_policy(svc, host)
-    if policy.refused:
-        raise Forbidden(policy.reason())
-    return policy
 
 
 async def public_domain_blocks(svc: Services) -> list[DomainBlock]:

@@ -1,5 +1,5 @@
-"""OAuth scopes as Mastodon defines them, access tokens, client applications, authorization
-codes and the OAuth protocol error."""
+"""OAuth scopes as Mastodon defines them, access and refresh tokens, client applications,
+authorization codes and the OAuth protocol error."""
 
 from __future__ import annotations
 
@@ -96,6 +96,23 @@ class AuthorizationCode:
     expires_at: datetime
     used_at: datetime | None
     token_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    """A refresh token's grant (stored by hash): one link of a rotation chain (``family_id``,
+    the first link's id), issued with the access token ``access_token_id`` and carrying the
+    scopes the user granted. ``revoked_at`` is also set once that access token was revoked."""
+
+    id: int
+    family_id: int
+    app_id: int
+    user_id: int
+    scopes: frozenset[str]
+    access_token_id: int
+    created_at: datetime
+    rotated_at: datetime | None
+    revoked_at: datetime | None
 
 
 class OAuthError(DomainError):

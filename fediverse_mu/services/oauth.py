@@ -1,8 +1,9 @@
 """OAuth 2 login, as every Mastodon client does it (https://docs.joinmastodon.org/spec/oauth/):
 registering client applications, the authorization request and its one-time codes (bound to
 client, redirect URI, scopes and PKCE challenge), the password check behind the login form and
-the password grant (throttled per IP address and per login name), the token endpoint's grants,
-revocation, and the signed login-session and CSRF values of the authorization page.
+the password grant (throttled per IP address and per login name), the token endpoint's grants
+(refresh tokens rotated on each use, RFC 6749 §6), revocation, and the signed login-session and
+CSRF values of the authorization page.
 
 Tokens themselves are minted and hashed by :mod:`fediverse_mu.services.tokens`."""
 
@@ -348,6 +349,7 @@ class TokenRequest:
     password: str | None = field(default=None, repr=False)
     scope: str | None = None
     ip: str = ""
+    refresh_token: str | None = field(default=None, repr=False)
 
 
 def _invalid_grant(description: str) -> OAuthError:
@@ -373,9 +375,10 @@ def _redeem(db: Database, app: OAuthApp, code_hash: str, redirect_uri: str | Non
     if code is None or code.app_id != app.id:
         raise _invalid_grant("The authorization code is invalid")
     if code.used_at is not None:
-        # RFC 6749 §4.1.2: a code used twice may have been stolen; revoke what it gave.
+        # RFC 6749 §4.1.2: a code used twice may have been stolen; revoke what it gave (and
+        # what its refresh tokens gave since).
         if code.token_id is not None:
-            oauth_store.revoke_token(db, code.token_id, now)
+            tokens.revoke_grant_in(db, code.token_id, now)
         return None
     if code.expires_at <= now:
         raise _invalid_grant("The authorization code has expired")
@@ -387,8 +390,8 @@ def _redeem(db: Database, app: OAuthApp, code_hash: str, redirect_uri: str | Non
     user = account_store.get_user_by_id(db, code.user_id)
     if user is None or user.disabled or not user.approved:
         raise _invalid_grant(ACCOUNT_UNAVAILABLE)
-    issued = tokens.put_new_token(db, user_id=code.user_id, app_id=app.id, scopes=code.scopes,
-                                  now=now)
+    issued = tokens.put_token_pair(db, user_id=code.user_id, app_id=app.id,
+                                   scopes=code.scopes, now=now)
     if not oauth_store.mark_code_used(db, code.id, used_at=now, token_id=issued.token.id):
         raise _invalid_grant("The authorization code was already used")
     return issued
@@ -414,7 +417,59 @@ async def _password_grant(svc: Services, app: OAuthApp,
                                  ip=request.ip)
     except (Unauthorized, Forbidden) as exc:
         raise _invalid_grant(exc.message) from None
-    return await tokens.issue_token(svc, user_id=user.id, app_id=app.id, scopes=scopes)
+    return await svc.storage.write(tokens.put_token_pair, user_id=user.id, app_id=app.id,
+                                   scopes=scopes, now=svc.now())
+
+
+def _refreshed_scopes(granted: frozenset[str], scope: str | None) -> frozenset[str]:
+    """RFC 6749 §6: the scopes asked for may narrow those the user granted, never widen them
+    (a granular ``read:statuses`` is within a granted ``read``); none asked: all of them."""
+    if not scope or not scope.strip():
+        return granted
+    requested = frozenset(scope.split())
+    if not requested <= SCOPES or not requested <= expand_scopes(granted):
+        raise OAuthError("invalid_scope", "The requested scope exceeds the scope granted by "
+                         "the resource owner")
+    return requested
+
+
+def _rotate(db: Database, app: OAuthApp, token_hash: str, scope: str | None,
+            now: datetime) -> tuple[tokens.IssuedToken | None, list[int]]:
+    """Exchange a refresh token for a new access token and a new refresh token in one
+    transaction (any error rolls everything back). Returns the new pair (None for a reused
+    refresh token) and the access tokens this revoked."""
+    found = oauth_store.get_refresh_token(db, token_hash)
+    if found is None or found.app_id != app.id:
+        raise _invalid_grant("The refresh token is invalid")
+    if found.rotated_at is not None:
+        # A rotated refresh token used again: the client or an attacker holds a stolen copy,
+        # there is no telling which, so the whole chain ends (RFC 9700 §4.14.2).
+        return None, oauth_store.revoke_refresh_family(db, found.family_id, now)
+    if found.revoked_at is not None:
+        raise _invalid_grant("The refresh token was revoked")
+    user = account_store.get_user_by_id(db, found.user_id)
+    if user is None or user.disabled or not user.approved:
+        raise _invalid_grant(ACCOUNT_UNAVAILABLE)
+    scopes = _refreshed_scopes(found.scopes, scope)
+    if not oauth_store.mark_refresh_token_rotated(db, found.id, now):
+        raise _invalid_grant("The refresh token is invalid")
+    oauth_store.revoke_token(db, found.access_token_id, now)
+    issued = tokens.put_token_pair(db, user_id=found.user_id, app_id=app.id, scopes=scopes,
+                                   now=now, family_id=found.family_id, granted=found.scopes)
+    return issued, [found.access_token_id]
+
+
+async def _refresh_token_grant(svc: Services, app: OAuthApp,
+                               request: TokenRequest) -> tokens.IssuedToken:
+    if not request.refresh_token:
+        raise OAuthError("invalid_request", "The refresh_token parameter is required")
+    issued, revoked = await svc.storage.write(_rotate, app,
+                                              tokens.hash_token(request.refresh_token),
+                                              request.scope, svc.now())
+    tokens.announce_revoked(svc, revoked)
+    if issued is None:
+        raise _invalid_grant("The refresh token was already used")
+    return issued
 
 
 async def obtain_token(svc: Services, request: TokenRequest) -> tokens.IssuedToken:
@@ -426,7 +481,10 @@ async def obtain_token(svc: Services, request: TokenRequest) -> tokens.IssuedTok
             return await _authorization_code_grant(svc, app, request)
         case "password":  # Mastodon.py's log_in(username, password) and toot use it
             return await _password_grant(svc, app, request)
-        case "client_credentials":  # an app-only token, with no user behind it
+        case "refresh_token":
+            return await _refresh_token_grant(svc, app, request)
+        case "client_credentials":  # an app-only token, with no user behind it (and no
+            # refresh token: the client can ask for another, RFC 6749 §4.4.3)
             scopes = _requested_scopes(app, request.scope)
             return await tokens.issue_token(svc, user_id=None, app_id=app.id, scopes=scopes)
         case None | "":
@@ -438,15 +496,21 @@ async def obtain_token(svc: Services, request: TokenRequest) -> tokens.IssuedTok
 
 async def revoke_token(svc: Services, *, client_id: str | None, client_secret: str | None,
                        token: str | None) -> None:
-    """``POST /oauth/revoke`` (RFC 7009): the client revokes one of its own tokens. An unknown
-    or already revoked token is not an error (§2.2)."""
+    """``POST /oauth/revoke`` (RFC 7009): the client revokes one of its own access or refresh
+    tokens, with the rest of its grant. An unknown or already revoked token is not an error
+    (§2.2); ``token_type_hint`` is not needed, both kinds are looked for (§2.1)."""
     app = await authenticate_client(svc, client_id, client_secret)
     if not token:
         raise OAuthError("invalid_request", "The token parameter is required")
     found = await tokens.find_live_token(svc, token)
-    if found is None:
+    refresh = None if found is not None else await tokens.find_live_refresh_token(svc, token)
+    owner = found or refresh
+    if owner is None:
         return
-    if found.app_id != app.id:
+    if owner.app_id != app.id:
         raise OAuthError("unauthorized_client", "You are not authorized to revoke this token",
                          status=403)
-    await tokens.revoke(svc, found)
+    if found is not None:
+        await tokens.revoke(svc, found)
+    elif refresh is not None:
+        await tokens.revoke_refresh(svc, refresh)

@@ -1,16 +1,18 @@
 """Bearer tokens for the Mastodon API: minting (CLI, OAuth), checking them on requests and
-revoking them. Only a token's SHA-256 is stored, so a stolen database does not leak working
-tokens; OAuth client secrets and authorization codes are random secrets of the same kind."""
+revoking them, and the OAuth refresh tokens minted beside them. Only a token's SHA-256 is
+stored, so a stolen database does not leak working tokens; refresh tokens, OAuth client secrets
+and authorization codes are random secrets of the same kind."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from fediverse_mu.domain import SCOPES, Account, Invalid, NotFound, Token, Unauthorized, User
+from fediverse_mu.domain.oauth import RefreshToken
 from fediverse_mu.events import TOKEN_REVOKED
 from fediverse_mu.services.context import Services
 from fediverse_mu.storage import Database
@@ -31,11 +33,13 @@ class Grant:
 
 @dataclass(frozen=True)
 class IssuedToken:
-    """A freshly minted token: the secret (shown once to its owner, never stored) and its grant."""
+    """A freshly minted token: the secret (shown once to its owner, never stored) and its grant,
+    with the refresh token minted beside it, if any (also shown once, never stored)."""
 
     secret: str = field(repr=False)
     token: Token
     created_at: datetime
+    refresh_token: str | None = field(default=None, repr=False)
 
 
 def new_secret() -> str:
@@ -60,6 +64,20 @@ def put_new_token(db: Database, *, user_id: int | None, app_id: int | None,
     token = oauth_store.put_token(db, token_hash=hash_token(secret), user_id=user_id,
                                   app_id=app_id, scopes=scopes, created_at=now)
     return IssuedToken(secret, token, now)
+
+
+def put_token_pair(db: Database, *, user_id: int, app_id: int, scopes: frozenset[str],
+                   now: datetime, family_id: int | None = None,
+                   granted: frozenset[str] | None = None) -> IssuedToken:
+    """Mint an access token and its refresh token (RFC 6749 §1.5) inside the caller's write.
+    The refresh token joins the rotation chain ``family_id`` (a new one when None) and keeps
+    the ``granted`` scopes, which the access token may narrow (§6); default: ``scopes``."""
+    issued = put_new_token(db, user_id=user_id, app_id=app_id, scopes=scopes, now=now)
+    secret = new_secret()
+    oauth_store.put_refresh_token(db, token_hash=hash_token(secret), family_id=family_id,
+                                  app_id=app_id, user_id=user_id, scopes=granted or scopes,
+                                  access_token_id=issued.token.id, created_at=now)
+    return replace(issued, refresh_token=secret)
 
 
 async def issue_token(svc: Services, *, user_id: int | None, app_id: int | None,
@@ -118,8 +136,39 @@ async def find_live_token(svc: Services, token: str) -> Token | None:
     return await svc.storage.read(oauth_store.get_live_token, hash_token(token))
 
 
+def revoke_grant_in(db: Database, token_id: int, now: datetime) -> list[int]:
+    """Revoke an access token inside the caller's write and, when it came with a refresh
+    token, its whole rotation chain (RFC 7009 §2.1); returns the access tokens' ids."""
+    family_id = oauth_store.get_refresh_family(db, token_id)
+    revoked = [] if family_id is None else oauth_store.revoke_refresh_family(db, family_id, now)
+    oauth_store.revoke_token(db, token_id, now)
+    return sorted({token_id, *revoked})
+
+
+def announce_revoked(svc: Services, token_ids: list[int]) -> None:
+    """Tell the streaming hub that these access tokens were revoked (it ends their streams)."""
+    if token_ids:
+        svc.events.publish(TOKEN_REVOKED, {"token_ids": token_ids})
+
+
 async def revoke(svc: Services, token: Token) -> None:
-    """Revoke a token: it stops working at once, and its open streams are ended."""
-    await svc.storage.write(oauth_store.revoke_token, token.id,
-                            svc.now())
-    svc.events.publish(TOKEN_REVOKED, {"token_ids": [token.id]})
+    """Revoke a token (and its refresh token): it stops working at once, and its open streams
+    are ended."""
+    revoked = await svc.storage.write(revoke_grant_in, token.id, svc.now())
+    announce_revoked(svc, revoked)
+
+
+async def find_live_refresh_token(svc: Services, token: str) -> RefreshToken | None:
+    """The grant behind a refresh token, if it was neither rotated nor revoked."""
+    found = await svc.storage.read(oauth_store.get_refresh_token, hash_token(token))
+    if found is None or found.rotated_at is not None or found.revoked_at is not None:
+        return None
+    return found
+
+
+async def revoke_refresh(svc: Services, refresh: RefreshToken) -> None:
+    """Revoke a refresh token with its rotation chain and the access tokens issued in it
+    (RFC 7009 §2.1); their open streams are ended."""
+    revoked = await svc.storage.write(oauth_store.revoke_refresh_family, refresh.family_id,
+                                      svc.now())
+    announce_revoked(svc, revoked)

@@ -243,7 +243,8 @@ async def token_post(request: web.Request) -> web.Response:
             client_secret=client_secret, code=params.get("code"),
             redirect_uri=params.get("redirect_uri"), code_verifier=params.get("code_verifier"),
             username=params.get("username"), password=params.get("password"),
-            scope=params.get("scope"), ip=client_ip(request)))
+            scope=params.get("scope"), ip=client_ip(request),
+            refresh_token=params.get("refresh_token")))
     except OAuthError as exc:
         return _oauth_error(exc, basic_auth=_uses_basic(request))
     except RateLimited as exc:

@@ -141,7 +141,7 @@ async def test_authorization_server_metadata(client: TestClient) -> None:
     assert meta["response_types_supported"] == ["code"]
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert set(meta["grant_types_supported"]) == {"authorization_code", "password",
-                                                  "client_credentials"}
+                                                  "client_credentials", "refresh_token"}
     assert {"client_secret_basic", "client_secret_post"} <= set(
         meta["token_endpoint_auth_methods_supported"])
     assert {"read", "write", "follow", "push", "profile", "read:statuses"} <= set(
@@ -658,7 +658,7 @@ async def test_two_different_client_credentials_are_refused(client: TestClient,
 
 
 @pytest.mark.parametrize(("grant_type", "error"), [
-    ("refresh_token", "unsupported_grant_type"),
+    ("implicit", "unsupported_grant_type"),
     ("urn:ietf:params:oauth:grant-type:device_code", "unsupported_grant_type"),
     ("", "invalid_request"),
 ])

@@ -256,10 +256,14 @@ def credential_application(app: OAuthApp, client_secret: str) -> dict[str, Any]:
 
 
 def token(issued: IssuedToken) -> dict[str, Any]:
-    """The Token entity (``POST /oauth/token``)."""
-    return {"access_token": issued.secret, "token_type": "Bearer",
-            "scope": " ".join(sorted(issued.token.scopes)),
-            "created_at": int(issued.created_at.timestamp())}
+    """The Token entity (``POST /oauth/token``), with ``refresh_token`` when one was issued
+    (no ``expires_in``: access tokens do not expire, as on Mastodon)."""
+    body: dict[str, Any] = {"access_token": issued.secret, "token_type": "Bearer",
+                            "scope": " ".join(sorted(issued.token.scopes)),
+                            "created_at": int(issued.created_at.timestamp())}
+    if issued.refresh_token is not None:
+        body["refresh_token"] = issued.refresh_token
+    return body
 
 
 def oauth_server_metadata(config: Config) -> dict[str, Any]:
@@ -276,7 +280,8 @@ def oauth_server_metadata(config: Config) -> dict[str, Any]:
         "scopes_supported": sorted(SCOPES, key=lambda s: (s.count(":"), s)),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "password", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "password", "client_credentials",
+                                  "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     }

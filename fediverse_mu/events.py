@@ -25,6 +25,7 @@ STATUS_DELETED = "status.deleted"  # payload: {"status_ids": [...], "account_id"
 NOTIFICATION = "notification"  # payload: {"notification_id": ..., "account_id": ...}
 CONVERSATION = "conversation"  # payload: {"conversation_id": ..., "account_id": ...}
 TOKEN_REVOKED = "token.revoked"  # noqa: S105 (a topic) payload: {"token_ids": [...]}
+FILTERS_CHANGED = "filters.changed"  # payload: {"account_id": ...} (a resident's filters)
 
 
 class EventBus:

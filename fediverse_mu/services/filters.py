@@ -1,16 +1,24 @@
 """Filters, as Mastodon has them (https://docs.joinmastodon.org/methods/filters/): filters v2
 (a title, contexts, an action, an expiry, keywords and statuses) and the v1 compatibility view,
-where each keyword is one filter (its id is the keyword's). Applying them: :func:`screen`
-leaves out of a timeline the statuses a ``hide`` filter for that context matches and returns,
-for every other status, the filters that matched (the Status entity's ``filtered``). As
-Mastodon's web client does, residents' own statuses are never filtered."""
+where each keyword is one filter (its id is the keyword's).
+
+Applying them: :func:`match` gives the active filters a status matches (the Status entity's
+``filtered``: every match, whatever its contexts, as Mastodon lists them; clients act on each
+filter's context) and :func:`hides` says whether one of them is a ``hide`` filter for the
+context at hand, which then leaves the status out; :func:`screen` and :func:`screen_items` do
+both for a page. Expired filters never apply; as Mastodon's web client does, residents' own
+statuses are never filtered. Residents' filters are kept in memory (:func:`filters_of`) and
+forgotten when ``filters.changed`` is announced, which every change here does."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import time
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any, ParamSpec, TypeVar
 
 from fediverse_mu.activitypub.html import to_plain_text
 from fediverse_mu.domain import Account, Invalid, NotFound
@@ -29,10 +37,17 @@ from fediverse_mu.domain.filters import (
     match_status,
 )
 from fediverse_mu.domain.statuses import StatusView
+from fediverse_mu.events import FILTERS_CHANGED, EventBus
 from fediverse_mu.services.context import Services
 from fediverse_mu.storage import Database
 from fediverse_mu.storage import filters as store
 from fediverse_mu.storage import statuses as status_store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+FILTERS_TTL = 60.0  # seconds: what a missed filters.changed could leave stale, at most
+FILTERS_CACHE_SIZE = 10_000  # residents whose filters are kept in memory
 
 
 class Keep(Enum):
@@ -54,6 +69,82 @@ class KeywordChange:
     whole_word: bool | None = None
     destroy: bool = False
 
+
+
+# -- residents' filters, kept in memory ---------------------------------------------------------
+
+
+class _FilterCache:
+    """Residents' filters by account id: read for every timeline page and every streamed
+    status, changed a few times a year. ``filters.changed`` on the event bus (published here
+    by every change, and brought from the other processes by the relay) forgets the account's
+    entry at once; entries also age out after ``FILTERS_TTL``. A read that overlapped a change
+    is not kept (``generation``)."""
+
+    def __init__(self, events: EventBus) -> None:
+        self.entries: dict[int, tuple[float, tuple[Filter, ...]]] = {}
+        self.generation = 0
+        events.subscribe(FILTERS_CHANGED, self._changed)
+
+    def _changed(self, topic: str, payload: Any) -> None:
+        self.generation += 1
+        if isinstance(payload, dict) and str(payload.get("account_id", "")).isdigit():
+            self.entries.pop(int(payload["account_id"]), None)
+
+    def get(self, account_id: int) -> tuple[Filter, ...] | None:
+        found = self.entries.get(account_id)
+        return None if found is None or found[0] < time.monotonic() else found[1]
+
+    def put(self, generation: int, found: dict[int, list[Filter]]) -> None:
+        if generation != self.generation:
+            return
+        if len(self.entries) + len(found) > FILTERS_CACHE_SIZE:
+            self.entries.clear()
+        until = time.monotonic() + FILTERS_TTL
+        for account_id, items in found.items():
+            self.entries[account_id] = (until, tuple(items))
+
+
+def _cache(svc: Services) -> _FilterCache:
+    cache = svc.memo.get("filters")
+    if not isinstance(cache, _FilterCache):
+        cache = svc.memo["filters"] = _FilterCache(svc.events)
+    return cache
+
+
+async def filters_of(svc: Services,
+                     account_ids: Collection[int]) -> dict[int, tuple[Filter, ...]]:
+    """Each account's filters (expired ones too: whether one applies is decided when it is
+    applied), from memory; those not there are read in one go."""
+    cache = _cache(svc)
+    found: dict[int, tuple[Filter, ...]] = {}
+    missing: list[int] = []
+    for account_id in dict.fromkeys(account_ids):
+        known = cache.get(account_id)
+        if known is None:
+            missing.append(account_id)
+        else:
+            found[account_id] = known
+    if missing:
+        generation = cache.generation
+        loaded = await svc.storage.read(store.list_filters_of, missing)
+        cache.put(generation, loaded)
+        found.update((a, tuple(items)) for a, items in loaded.items())
+    return found
+
+
+def _changes_filters(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Announce ``filters.changed`` for the owner (``fn``'s second argument) once ``fn`` has
+    changed their filters: caches forget them, open streams tell the client."""
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        result = await fn(*args, **kwargs)
+        svc, owner = args[0], args[1]
+        if isinstance(svc, Services) and isinstance(owner, Account):
+            svc.events.publish(FILTERS_CHANGED, {"account_id": owner.id})
+        return result
+
+    return wrapper
 
 
 # -- checking input ----------------------------------------------------------------------------
@@ -177,6 +268,7 @@ def _create(db: Database, owner_id: int, title: str, context: tuple[FilterContex
     return _owned(db, owner_id, filter_id)
 
 
+@_changes_filters
 async def create_filter(svc: Services, owner: Account, *, title: str, context: Sequence[str],
                         action: str | None = None, expires_in: int | None = None,
                         keywords: Sequence[KeywordChange] = ()) -> Filter:
@@ -201,6 +293,7 @@ def _update(db: Database, owner_id: int, filter_id: int, title: str | None,
     return _owned(db, owner_id, filter_id)
 
 
+@_changes_filters
 async def update_filter(svc: Services, owner: Account, filter_id: int, *,
                         title: str | None = None, context: Sequence[str] | None = None,
                         action: str | None = None, expires_in: int | Keep | None = KEEP,
@@ -219,6 +312,7 @@ def _delete(db: Database, owner_id: int, filter_id: int) -> None:
     store.delete_filter(db, _owned(db, owner_id, filter_id).id)
 
 
+@_changes_filters
 async def delete_filter(svc: Services, owner: Account, filter_id: int) -> None:
     """Delete a filter with its keywords and statuses."""
     await svc.storage.write(_delete, owner.id, filter_id)
@@ -240,6 +334,7 @@ def _add_keyword(db: Database, owner_id: int, filter_id: int, keyword: str, whol
     return added
 
 
+@_changes_filters
 async def add_keyword(svc: Services, owner: Account, filter_id: int, keyword: str,
                       whole_word: bool = False) -> FilterKeyword:
     """Add a keyword to a filter."""
@@ -260,6 +355,7 @@ def _update_keyword(db: Database, owner_id: int, keyword_id: int, keyword: str |
                                 current.whole_word if whole_word is None else whole_word)
 
 
+@_changes_filters
 async def update_keyword(svc: Services, owner: Account, keyword_id: int, *,
                          keyword: str | None = None,
                          whole_word: bool | None = None) -> FilterKeyword:
@@ -272,6 +368,7 @@ def _delete_keyword(db: Database, owner_id: int, keyword_id: int) -> None:
     store.delete_keyword(db, _owned_keyword(db, owner_id, keyword_id)[1].id)
 
 
+@_changes_filters
 async def delete_keyword(svc: Services, owner: Account, keyword_id: int) -> None:
     """Remove a keyword from its filter."""
     await svc.storage.write(_delete_keyword, owner.id, keyword_id)
@@ -296,6 +393,7 @@ def _add_status(db: Database, owner_id: int, filter_id: int, status_id: int,
     return store.put_filter_status(db, found.id, status.id, now)
 
 
+@_changes_filters
 async def add_status(svc: Services, owner: Account, filter_id: int,
                      status_id: int) -> FilterStatus:
     """Add a status the owner can see to a filter (boosts of it match too)."""
@@ -320,6 +418,7 @@ def _delete_status(db: Database, owner_id: int, filter_status_id: int) -> None:
     store.delete_filter_status(db, _owned_status(db, owner_id, filter_status_id).id)
 
 
+@_changes_filters
 async def delete_filter_status(svc: Services, owner: Account, filter_status_id: int) -> None:
     """Remove a status from its filter."""
     await svc.storage.write(_delete_status, owner.id, filter_status_id)
@@ -347,6 +446,7 @@ def _v1_create(db: Database, owner_id: int, phrase: str, context: tuple[FilterCo
     return found, found.keywords[0]
 
 
+@_changes_filters
 async def v1_create(svc: Services, owner: Account, *, phrase: str, context: Sequence[str],
                     irreversible: bool = False, whole_word: bool = False,
                     expires_in: int | None = None) -> tuple[Filter, FilterKeyword]:
@@ -381,6 +481,7 @@ def _v1_update(db: Database, owner_id: int, keyword_id: int, phrase: str | None,
     return _owned_keyword(db, owner_id, keyword_id)
 
 
+@_changes_filters
 async def v1_update(svc: Services, owner: Account, keyword_id: int, *,
                     phrase: str | None = None, context: Sequence[str] | None = None,
                     irreversible: bool | None = None, whole_word: bool | None = None,
@@ -404,6 +505,7 @@ def _v1_delete(db: Database, owner_id: int, keyword_id: int) -> None:
         store.delete_filter(db, found.id)
 
 
+@_changes_filters
 async def v1_delete(svc: Services, owner: Account, keyword_id: int) -> None:
     """Delete a v1 filter: its keyword (and its filter, when nothing else is left in it)."""
     await svc.storage.write(_v1_delete, owner.id, keyword_id)
@@ -413,34 +515,78 @@ async def v1_delete(svc: Services, owner: Account, keyword_id: int) -> None:
 
 
 def _text(view: StatusView) -> str:
-    """What keywords are matched against: the spoiler text and the content as plain text."""
-    return f"{view.status.spoiler_text}\n\n{to_plain_text(view.status.content)}"
+    """What keywords are matched against, as Mastodon's ``searchable_text``: the spoiler
+    text, the content as plain text, the poll's options and the media descriptions."""
+    parts = [view.status.spoiler_text, to_plain_text(view.status.content)]
+    if view.poll is not None:
+        parts.extend(view.poll.options)
+    parts.extend(m.description for m in view.media if m.description)
+    return "\n\n".join(parts)
+
+
+def match(found: Sequence[Filter], viewer_id: int, view: StatusView, now: datetime,
+          texts: dict[int, str] | None = None) -> list[FilterMatch]:
+    """The active filters among ``found`` (the viewer's) that a status matches, whatever
+    their contexts; none for the viewer's own statuses or boosts. A boost matches by the
+    boosted status's text and by either id. ``texts`` keeps plain texts by status id, for a
+    caller matching the same status for several viewers."""
+    if not found or view.account.id == viewer_id:
+        return []
+    proper = view.reblog or view
+    text = None if texts is None else texts.get(proper.status.id)
+    if text is None:
+        text = _text(proper)
+        if texts is not None:
+            texts[proper.status.id] = text
+    return match_status(found, text, (view.status.id, proper.status.id), now)
+
+
+def hides(matches: Sequence[FilterMatch], context: FilterContext | None) -> bool:
+    """True when one of the matches is a ``hide`` filter for ``context`` (None: none is)."""
+    return context is not None and any(
+        m.filter.action is FilterAction.HIDE and context in m.filter.context for m in matches)
+
+
+def by_status(view: StatusView, hits: list[FilterMatch]) -> dict[int, list[FilterMatch]]:
+    """A status's matches by status id, as entities are given them: the status's own and,
+    for a boost, the boosted status's (which it was matched by)."""
+    return {view.status.id: hits, (view.reblog or view).status.id: hits}
+
+
+def _itself(view: StatusView) -> StatusView | None:
+    return view
+
+
+async def screen_items(svc: Services, viewer: Account | None, items: Sequence[T],
+                       status_of: Callable[[T], StatusView | None],
+                       context: FilterContext | None = None,
+                       ) -> tuple[list[T], dict[int, list[FilterMatch]]]:
+    """Apply the viewer's filters to a page of items carrying a status (``status_of``; None:
+    no status, always kept): the items left once those whose status a ``hide`` filter for
+    ``context`` matches are taken out (None: none is), and the filters each remaining status
+    matched, by status id (a boost's and the boosted status's)."""
+    if viewer is None or not items:
+        return list(items), {}
+    found = (await filters_of(svc, [viewer.id]))[viewer.id]
+    if not found:
+        return list(items), {}
+    now = svc.now()
+    texts: dict[int, str] = {}
+    kept: list[T] = []
+    matches: dict[int, list[FilterMatch]] = {}
+    for item in items:
+        view = status_of(item)
+        hits = [] if view is None else match(found, viewer.id, view, now, texts)
+        if hides(hits, context):
+            continue
+        kept.append(item)
+        if view is not None and hits:
+            matches.update(by_status(view, hits))
+    return kept, matches
 
 
 async def screen(svc: Services, viewer: Account | None, views: Sequence[StatusView],
                  context: FilterContext | None = None,
                  ) -> tuple[list[StatusView], dict[int, list[FilterMatch]]]:
-    """Apply the viewer's active filters: the views left once those matching a ``hide``
-    filter for ``context`` are taken out (None: none is), and the filters each remaining
-    status matched, by status id (a boost's and the boosted status's)."""
-    if viewer is None or not views:
-        return list(views), {}
-    now = svc.now()
-    active = [f for f in await svc.storage.read(store.list_filters, viewer.id)
-              if f.active(now)]
-    if not active:
-        return list(views), {}
-    kept: list[StatusView] = []
-    matches: dict[int, list[FilterMatch]] = {}
-    for view in views:
-        proper = view.reblog or view
-        found = [] if view.account.id == viewer.id else match_status(
-            active, _text(proper), (view.status.id, proper.status.id), now)
-        if context is not None and any(m.filter.action is FilterAction.HIDE and
-                                       context in m.filter.context for m in found):
-            continue
-        kept.append(view)
-        if found:
-            matches[view.status.id] = found
-            matches[proper.status.id] = found
-    return kept, matches
+    """:func:`screen_items` for a page of statuses."""
+    return await screen_items(svc, viewer, views, _itself, context)

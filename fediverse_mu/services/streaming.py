@@ -13,6 +13,14 @@ own) and pushes the serialised message onto every matching connection's queue. A
 queue is full is a client that stopped reading: it is dropped (its queue emptied, its
 ``on_drop`` called to cut the socket) and never slows anyone else.
 
+Each signed-in viewer's filters apply as on the REST timelines (``services.filters``): the
+entity's ``filtered`` lists the filters its status matched, and a status a ``hide`` filter
+matches is not sent on the streams of that filter's context (``user`` and lists: ``home``;
+public and hashtag streams: ``public``; notifications: ``notifications``). Filters come from
+the in-memory cache of ``services.filters`` (no read per event), which forgets a resident's
+when ``filters.changed`` is announced; the hub then sends ``filters_changed`` on their ``user``
+streams, as Mastodon does, so that clients reload them.
+
 Rendering belongs to the face: the hub is given a :class:`Renderer` (services never import
 ``web``)."""
 
@@ -22,17 +30,19 @@ import asyncio
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from fediverse_mu.domain import Account, Forbidden, Invalid, NotFound, Unauthorized
 from fediverse_mu.domain.conversations import ConversationView
+from fediverse_mu.domain.filters import FilterContext, FilterMatch
 from fediverse_mu.domain.notifications import NotificationView
 from fediverse_mu.domain.statuses import Status, StatusView, Visibility
 from fediverse_mu.events import (
     CONVERSATION,
+    FILTERS_CHANGED,
     NOTIFICATION,
     STATUS_CREATED,
     STATUS_DELETED,
@@ -40,6 +50,7 @@ from fediverse_mu.events import (
     TOKEN_REVOKED,
 )
 from fediverse_mu.services import conversations as conversation_service
+from fediverse_mu.services import filters as filter_service
 from fediverse_mu.services import formatting
 from fediverse_mu.services import lists as list_service
 from fediverse_mu.services import notifications as notification_service
@@ -125,11 +136,12 @@ def parse_stream(name: str, *, tag: str | None = None, list_id: str | None = Non
 @dataclass(frozen=True, slots=True)
 class Message:
     """One event for one subscription: ``payload`` is already a string (JSON, or a status id
-    for ``delete``), as Mastodon sends it."""
+    for ``delete``), as Mastodon sends it; None for an event without one
+    (``filters_changed``)."""
 
     stream: tuple[str, ...]
     event: str
-    payload: str
+    payload: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,12 +156,18 @@ class Refusal:
 class Renderer(Protocol):
     """Builds client entities (supplied by the face)."""
 
-    async def statuses(self, views: list[StatusView]) -> list[dict[str, Any]]:
-        """Status entities, in order."""
+    async def statuses(self, views: list[StatusView],
+                       matches: Sequence[Mapping[int, Sequence[FilterMatch]]],
+                       ) -> list[dict[str, Any]]:
+        """Status entities, in order; ``matches``: for each, the filters of its viewer that
+        it matched, by status id (the Status entity's ``filtered``)."""
         ...
 
-    async def notifications(self, views: list[NotificationView]) -> list[dict[str, Any]]:
-        """Notification entities, in order."""
+    async def notifications(self, views: list[NotificationView],
+                            matches: Mapping[int, Sequence[FilterMatch]],
+                            ) -> list[dict[str, Any]]:
+        """Notification entities, in order; ``matches``: the owner's filters their statuses
+        matched, by status id."""
         ...
 
     async def conversations(self, views: list[ConversationView]) -> list[dict[str, Any]]:
@@ -275,6 +293,14 @@ def _is_public(stream: Stream) -> bool:
     return stream.base in _PUBLIC or stream.base.startswith("hashtag")
 
 
+def _filter_context(stream: Stream) -> FilterContext | None:
+    """Whose ``hide`` filters apply to a stream's statuses: ``home`` for the home feed and
+    lists, ``public`` for the public and hashtag streams."""
+    if stream.name in ("user", "list"):
+        return FilterContext.HOME
+    return FilterContext.PUBLIC if _is_public(stream) else None
+
+
 def _status_fanout(db: Database, status_id: int, viewer_ids: list[int | None],
                    home_candidates: list[int], list_candidates: list[int],
                    now: datetime, check_author: bool = False) -> _Fanout:
@@ -355,7 +381,7 @@ class Hub:
         self._events = asyncio.Queue(self._backlog)
         self._loop = asyncio.get_running_loop()
         for topic in (STATUS_CREATED, STATUS_UPDATED, STATUS_DELETED, NOTIFICATION,
-                      CONVERSATION, TOKEN_REVOKED):
+                      CONVERSATION, TOKEN_REVOKED, FILTERS_CHANGED):
             self._unsubscribe.append(self.svc.events.subscribe(topic, self._on_event))
         self._task = asyncio.get_running_loop().create_task(self._run(), name="streaming-hub")
 
@@ -459,6 +485,8 @@ class Hub:
             await self._conversation_event(payload)
         elif topic == TOKEN_REVOKED:
             self._revoked(payload)
+        elif topic == FILTERS_CHANGED:
+            self._filters_changed(payload)
 
     def _seen(self, status_id: int) -> bool:
         if status_id in self._recent:
@@ -507,15 +535,38 @@ class Hub:
                   and (stream.list_id is None or int(stream.list_id) in found.in_lists)
                   and (not stream.media_only or _has_media(views[conn.viewer_id]))
                   and not (found.hidden_author and _is_public(stream))]
+        hits = await self._filter_matches({conn.viewer_id for conn, _ in chosen}, views)
+        chosen = [(conn, stream) for conn, stream in chosen if not filter_service.hides(
+            hits.get(conn.viewer_id, ()), _filter_context(stream))]
         if not chosen:
             return
         order = list(dict.fromkeys(conn.viewer_id for conn, _ in chosen))
-        rendered = await self.renderer.statuses([views[v] for v in order])
+        rendered = await self.renderer.statuses(
+            [views[v] for v in order],
+            [filter_service.by_status(views[v], hits[v]) if v in hits else {} for v in order])
         payloads = {v: json.dumps(entity, ensure_ascii=False)
                     for v, entity in zip(order, rendered, strict=True)}
         event = "update" if topic == STATUS_CREATED else "status.update"
         for conn, stream in chosen:
             conn.push(Message(stream.labels, event, payloads[conn.viewer_id]))
+
+    async def _filter_matches(self, viewer_ids: Collection[int | None],
+                              views: Mapping[int | None, StatusView],
+                              ) -> dict[int | None, list[FilterMatch]]:
+        """The filters each signed-in viewer's view of a status matches (those matching
+        none left out); the filters come from memory, those not there read in one go."""
+        signed_in = [v for v in viewer_ids if v is not None]
+        if not signed_in:
+            return {}
+        found = await filter_service.filters_of(self.svc, signed_in)
+        now = self.svc.now()
+        texts: dict[int, str] = {}
+        hits: dict[int | None, list[FilterMatch]] = {}
+        for viewer in signed_in:
+            matched = filter_service.match(found[viewer], viewer, views[viewer], now, texts)
+            if matched:
+                hits[viewer] = matched
+        return hits
 
     async def _delete_event(self, payload: dict[str, Any]) -> None:
         status_ids = [int(i) for i in payload.get("status_ids") or ()]
@@ -551,7 +602,14 @@ class Hub:
             self.svc, account_id, int(payload["notification_id"]))
         if view is None:
             return  # gone already, or hidden (a muted or blocked account)
-        entity = (await self.renderer.notifications([view]))[0]
+        matches: dict[int, list[FilterMatch]] = {}
+        if view.status is not None:
+            hits = await self._filter_matches([account_id], {account_id: view.status})
+            if filter_service.hides(hits.get(account_id, ()), FilterContext.NOTIFICATIONS):
+                return
+            if account_id in hits:
+                matches = filter_service.by_status(view.status, hits[account_id])
+        entity = (await self.renderer.notifications([view], matches))[0]
         text = json.dumps(entity, ensure_ascii=False)
         for conn, stream in targets:
             conn.push(Message(stream.labels, "notification", text))
@@ -570,6 +628,17 @@ class Hub:
         text = json.dumps(entity, ensure_ascii=False)
         for conn, stream in targets:
             conn.push(Message(stream.labels, "conversation", text))
+
+    def _filters_changed(self, payload: dict[str, Any]) -> None:
+        """Tell the resident's ``user`` streams that their filters changed (Mastodon's
+        ``filters_changed``, without a payload), so that clients reload them. The filters
+        themselves are forgotten by their cache, which listens for the same event."""
+        account_id = int(payload["account_id"])
+        for conn in list(self.connections):
+            if conn.viewer_id == account_id:
+                for stream in conn.streams.values():
+                    if stream.name == "user":
+                        conn.push(Message(stream.labels, "filters_changed", None))
 
     def _revoked(self, payload: dict[str, Any]) -> None:
         """A revoked token's streams end at once (the client must sign in again)."""

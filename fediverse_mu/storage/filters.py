@@ -56,8 +56,20 @@ def _load(db: Database, rows: Sequence[sqlite3.Row]) -> list[Filter]:
 
 def list_filters(db: Database, account_id: int) -> list[Filter]:
     """Every filter of an account (expired ones too), oldest first."""
-    return _load(db, db.execute(f"SELECT {_COLUMNS} FROM filters WHERE account_id = ?"
-                                " ORDER BY id", [account_id]).fetchall())
+    return list_filters_of(db, [account_id])[account_id]
+
+
+def list_filters_of(db: Database, account_ids: Sequence[int]) -> dict[int, list[Filter]]:
+    """Every filter of each of these accounts (expired ones too), oldest first; an account
+    without any maps to an empty list."""
+    found: dict[int, list[Filter]] = {a: [] for a in account_ids}
+    if not account_ids:
+        return found
+    marks = ",".join("?" * len(found))
+    for item in _load(db, db.execute(f"SELECT {_COLUMNS} FROM filters WHERE account_id IN"
+                                     f" ({marks}) ORDER BY id", list(found)).fetchall()):
+        found[item.account_id].append(item)
+    return found
 
 
 def get_filter(db: Database, filter_id: int) -> Filter | None:

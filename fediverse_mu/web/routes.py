@@ -203,16 +203,8 @@ def setup_routes(app: web.Application) -> None:
     # server-sent events per stream.
     _api(r, "GET", "/api/v1/streaming", m_streaming.streaming_get)
     _api(r, "GET", "/api/v1/streaming/health", m_streaming.streaming_health_get)
-    for path, stream in (("user", m_streaming.streaming_user_get),
-                         ("user/notification", m_streaming.streaming_user_notification_get),
-                         ("public", m_streaming.streaming_public_get),
-                         ("public/local", m_streaming.streaming_public_local_get),
-                         ("public/remote", m_streaming.streaming_public_remote_get),
-                         ("hashtag", m_streaming.streaming_hashtag_get),
-                         ("hashtag/local", m_streaming.streaming_hashtag_local_get),
-                         ("list", m_streaming.streaming_list_get),
-                         ("direct", m_streaming.streaming_direct_get)):
-        _api(r, "GET", f"/api/v1/streaming/{path}", stream)
+    for path in m_streaming.SSE_PATHS:
+        _api(r, "GET", f"/api/v1/streaming/{path}", m_streaming.streaming_sse_get)
 
     # OAuth 2 login (https://docs.joinmastodon.org/methods/oauth/) and client apps.
     r.add_get("/oauth/authorize", oauth.authorize_get)

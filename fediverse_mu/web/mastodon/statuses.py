@@ -60,17 +60,25 @@ async def render_statuses(svc: Services, views: list[StatusView], *, source: boo
     for view in views:
         entity = entities.status(svc.config, view, source=source, accounts=rendered)
         if matches:
-            entity["filtered"] = [entities.filter_result(m)
-                                  for m in matches.get(view.status.id, ())]
-            if view.reblog is not None and entity["reblog"] is not None:
-                entity["reblog"]["filtered"] = [entities.filter_result(m) for m in
-                                                matches.get(view.reblog.status.id, ())]
+            set_filtered(entity, view, matches)
         out.append(entity)
     return out
 
 
-async def _one(svc: Services, view: StatusView, *, source: bool = False) -> web.Response:
-    return web.json_response((await render_statuses(svc, [view], source=source))[0])
+def set_filtered(entity: dict[str, Any], view: StatusView,
+                 matches: Mapping[int, Sequence[FilterMatch]]) -> None:
+    """Fill a Status entity's ``filtered`` (and its boosted status's) from the filters that
+    matched, by status id."""
+    entity["filtered"] = [entities.filter_result(m) for m in matches.get(view.status.id, ())]
+    if view.reblog is not None and entity["reblog"] is not None:
+        entity["reblog"]["filtered"] = [entities.filter_result(m)
+                                        for m in matches.get(view.reblog.status.id, ())]
+
+
+async def _one(svc: Services, view: StatusView, *, source: bool = False,
+               viewer: Account | None = None) -> web.Response:
+    return web.json_response((await render_statuses(svc, [view], source=source,
+                                                    viewer=viewer))[0])
 
 
 def _resolver(request: web.Request) -> posting.MentionResolver:
@@ -139,10 +147,11 @@ async def statuses_create(request: web.Request) -> web.Response:
 
 
 async def statuses_get(request: web.Request) -> web.Response:
-    """GET /api/v1/statuses/:id."""
+    """GET /api/v1/statuses/:id (the viewer's matching filters in ``filtered``; one asked
+    for by id is never left out)."""
     viewer = await optional_viewer(request, "read:statuses")
     return await _one(_svc(request), await posting.get_view(_svc(request), _status_id(request),
-                                                            viewer))
+                                                            viewer), viewer=viewer)
 
 
 async def statuses_many_get(request: web.Request) -> web.Response:
@@ -157,7 +166,7 @@ async def statuses_many_get(request: web.Request) -> web.Response:
             views.append(await posting.get_view(svc, status_id, viewer))
         except NotFound:
             continue
-    return web.json_response(await render_statuses(svc, views))
+    return web.json_response(await render_statuses(svc, views, viewer=viewer))
 
 
 async def statuses_delete(request: web.Request) -> web.Response:
@@ -203,11 +212,15 @@ async def statuses_source_get(request: web.Request) -> web.Response:
 
 
 async def statuses_context_get(request: web.Request) -> web.Response:
-    """GET /api/v1/statuses/:id/context."""
+    """GET /api/v1/statuses/:id/context (statuses a ``hide`` filter for ``thread`` matches
+    are left out)."""
     viewer = await optional_viewer(request, "read:statuses")
     svc = _svc(request)
     ancestors, descendants = await posting.context(svc, _status_id(request), viewer)
-    rendered = await render_statuses(svc, ancestors + descendants, viewer=viewer)
+    ancestors, matches = await filters.screen(svc, viewer, ancestors, FilterContext.THREAD)
+    descendants, more = await filters.screen(svc, viewer, descendants, FilterContext.THREAD)
+    rendered = await render_statuses(svc, ancestors + descendants,
+                                     matches={**matches, **more})
     return web.json_response({"ancestors": rendered[:len(ancestors)],
                               "descendants": rendered[len(ancestors):]})
 
@@ -216,14 +229,16 @@ async def statuses_favourite(request: web.Request) -> web.Response:
     """POST /api/v1/statuses/:id/favourite."""
     _, account = await signed_in(request, "write:favourites")
     return await _one(_svc(request), await posting.favourite(_svc(request), account,
-                                                             _status_id(request)))
+                                                             _status_id(request)),
+                      viewer=account)
 
 
 async def statuses_unfavourite(request: web.Request) -> web.Response:
     """POST /api/v1/statuses/:id/unfavourite."""
     _, account = await signed_in(request, "write:favourites")
     return await _one(_svc(request), await posting.unfavourite(_svc(request), account,
-                                                               _status_id(request)))
+                                                               _status_id(request)),
+                      viewer=account)
 
 
 async def statuses_reblog(request: web.Request) -> web.Response:
@@ -239,21 +254,24 @@ async def statuses_unreblog(request: web.Request) -> web.Response:
     """POST /api/v1/statuses/:id/unreblog."""
     _, account = await signed_in(request, "write:statuses")
     return await _one(_svc(request), await posting.unreblog(_svc(request), account,
-                                                            _status_id(request)))
+                                                            _status_id(request)),
+                      viewer=account)
 
 
 async def statuses_bookmark(request: web.Request) -> web.Response:
     """POST /api/v1/statuses/:id/bookmark."""
     _, account = await signed_in(request, "write:bookmarks")
     return await _one(_svc(request), await posting.bookmark(_svc(request), account,
-                                                            _status_id(request), True))
+                                                            _status_id(request), True),
+                      viewer=account)
 
 
 async def statuses_unbookmark(request: web.Request) -> web.Response:
     """POST /api/v1/statuses/:id/unbookmark."""
     _, account = await signed_in(request, "write:bookmarks")
     return await _one(_svc(request), await posting.bookmark(_svc(request), account,
-                                                            _status_id(request), False))
+                                                            _status_id(request), False),
+                      viewer=account)
 
 
 async def statuses_pin(request: web.Request) -> web.Response:
@@ -374,7 +392,8 @@ async def bookmarks_get(request: web.Request) -> web.Response:
     _, account = await signed_in(request, "read:bookmarks")
     page = page_params(request, default=20, maximum=40)
     views, markers = await posting.bookmarks(_svc(request), account, page)
-    return paged_response(request, await render_statuses(_svc(request), views), markers, page)
+    return paged_response(request, await render_statuses(_svc(request), views, viewer=account),
+                          markers, page)
 
 
 async def favourites_get(request: web.Request) -> web.Response:
@@ -382,4 +401,5 @@ async def favourites_get(request: web.Request) -> web.Response:
     _, account = await signed_in(request, "read:favourites")
     page = page_params(request, default=20, maximum=40)
     views, markers = await posting.favourites(_svc(request), account, page)
-    return paged_response(request, await render_statuses(_svc(request), views), markers, page)
+    return paged_response(request, await render_statuses(_svc(request), views, viewer=account),
+                          markers, page)

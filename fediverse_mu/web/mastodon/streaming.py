@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -20,6 +20,7 @@ from aiohttp import WSMsgType, web
 from fediverse_mu.appkeys import services_key
 from fediverse_mu.domain import Account, DomainError, Invalid
 from fediverse_mu.domain.conversations import ConversationView
+from fediverse_mu.domain.filters import FilterMatch
 from fediverse_mu.domain.notifications import NotificationView
 from fediverse_mu.domain.statuses import StatusView
 from fediverse_mu.services import tokens
@@ -36,7 +37,7 @@ from fediverse_mu.web.mastodon.auth import bearer_token
 from fediverse_mu.web.mastodon.conversations import render_conversations
 from fediverse_mu.web.mastodon.forms import parse_bool
 from fediverse_mu.web.mastodon.notifications import render_notifications
-from fediverse_mu.web.mastodon.statuses import render_statuses
+from fediverse_mu.web.mastodon.statuses import render_statuses, set_filtered
 
 HEARTBEAT_SECONDS = 30.0  # SSE comment / WebSocket ping interval
 MAX_CLIENT_MESSAGE = 64 * 1024
@@ -50,11 +51,19 @@ class _Renderer:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
 
-    async def statuses(self, views: list[StatusView]) -> list[dict[str, Any]]:
-        return await render_statuses(self.svc, views)
+    async def statuses(self, views: list[StatusView],
+                       matches: Sequence[Mapping[int, Sequence[FilterMatch]]],
+                       ) -> list[dict[str, Any]]:
+        rendered = await render_statuses(self.svc, views)
+        for view, entity, found in zip(views, rendered, matches, strict=True):
+            if found:
+                set_filtered(entity, view, found)
+        return rendered
 
-    async def notifications(self, views: list[NotificationView]) -> list[dict[str, Any]]:
-        return await render_notifications(self.svc, views)
+    async def notifications(self, views: list[NotificationView],
+                            matches: Mapping[int, Sequence[FilterMatch]],
+                            ) -> list[dict[str, Any]]:
+        return await render_notifications(self.svc, views, matches=matches)
 
     async def conversations(self, views: list[ConversationView]) -> list[dict[str, Any]]:
         return await render_conversations(self.svc, views)
@@ -99,6 +108,19 @@ def _dropper(request: web.Request) -> Callable[[], None]:
     return drop
 
 
+@contextlib.asynccontextmanager
+async def _connected(request: web.Request, token: str | None) -> AsyncIterator[Connection]:
+    """The client registered with the hub as the token's viewer (401 for a bad token) for as
+    long as the block runs; a stalled one has its socket cut."""
+    hub = request.app[hub_key]
+    viewer, allows, token_id = await _viewer(request, token)
+    conn = hub.connect(viewer, allows, on_drop=_dropper(request), token_id=token_id)
+    try:
+        yield conn
+    finally:
+        hub.disconnect(conn)
+
+
 def _stream_from(params: Any, name: str | None = None) -> Stream:
     """The stream named by query parameters or a WebSocket message (``stream``, ``tag``,
     ``list``, ``only_media``)."""
@@ -113,19 +135,22 @@ def _stream_from(params: Any, name: str | None = None) -> Stream:
 
 # -- server-sent events ----------------------------------------------------------------------
 
+# The streams served as server-sent events at /api/v1/streaming/<path> (the name with ":").
+SSE_PATHS = ("user", "user/notification", "public", "public/local", "public/remote", "hashtag",
+             "hashtag/local", "list", "direct")
+
+
 def _sse_event(item: Message) -> bytes:
-    return f"event: {item.event}\ndata: {item.payload}\n\n".encode()
+    # An event without a payload says "undefined", as Mastodon's streaming server writes it.
+    data = "undefined" if item.payload is None else item.payload
+    return f"event: {item.event}\ndata: {data}\n\n".encode()
 
 
 async def _sse(request: web.Request, name: str) -> web.StreamResponse:
     """Stream one subscription as server-sent events until the client goes away."""
-    hub = request.app[hub_key]
-    viewer, allows, token_id = await _viewer(request, bearer_token(request))
-    stream = _stream_from(request.query, name)
-    conn = hub.connect(viewer, allows, on_drop=_dropper(request), token_id=token_id)
-    try:
+    async with _connected(request, bearer_token(request)) as conn:
         # Subscribed before the headers go: a client that has them misses nothing.
-        await hub.subscribe(conn, stream)
+        await request.app[hub_key].subscribe(conn, _stream_from(request.query, name))
         response = web.StreamResponse(headers={
             "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store",
             "X-Accel-Buffering": "no", "Access-Control-Allow-Origin": "*"})
@@ -142,54 +167,16 @@ async def _sse(request: web.Request, name: str) -> web.StreamResponse:
                     break
                 if isinstance(item, Message):
                     await response.write(_sse_event(item))
-    finally:
-        hub.disconnect(conn)
     return response
 
 
-async def streaming_user_get(request: web.Request) -> web.StreamResponse:
-    """``GET /api/v1/streaming/user``: the home feed and notifications."""
-    return await _sse(request, "user")
-
-
-async def streaming_user_notification_get(request: web.Request) -> web.StreamResponse:
-    """``GET /api/v1/streaming/user/notification``."""
-    return await _sse(request, "user:notification")
-
-
-async def streaming_public_get(request: web.Request) -> web.StreamResponse:
-    """``GET /api/v1/streaming/public`` (``only_media``)."""
-    return await _sse(request, "public")
-
-
-async def streaming_public_local_get(request: web.Request) -> web.StreamResponse:
-    """``GET /api/v1/streaming/public/local`` (``only_media``)."""
-    return await _sse(request, "public:local")
-
-
-async def streaming_public_remote_get(request: web.Request) -> web.StreamResponse:
-    """``GET /api/v1/streaming/public/remote`` (``only_media``)."""
-    return await _sse(request, "public:remote")
-
-
-async def streaming_hashtag_get(request: web.Request) -> web.StreamResponse:
-    """``GET /api/v1/streaming/hashtag?tag=``."""
-    return await _sse(request, "hashtag")
-
-
-async def streaming_hashtag_local_get(request: web.Request) -> web.StreamResponse:
-    """``GET /api/v1/streaming/hashtag/local?tag=``."""
-    return await _sse(request, "hashtag:local")
-
-
-async def streaming_list_get(request: web.Request) -> web.StreamResponse:
-    """``GET /api/v1/streaming/list?list=`` (one of the caller's lists)."""
-    return await _sse(request, "list")
-
-
-async def streaming_direct_get(request: web.Request) -> web.StreamResponse:
-    """``GET /api/v1/streaming/direct``: ``conversation`` events of direct messages."""
-    return await _sse(request, "direct")
+async def streaming_sse_get(request: web.Request) -> web.StreamResponse:
+    """``GET /api/v1/streaming/<path>`` for each of ``SSE_PATHS``: ``user`` (the home feed
+    and notifications), ``user/notification``, ``public``, ``public/local`` and
+    ``public/remote`` (``only_media``), ``hashtag`` and ``hashtag/local`` (``tag``), ``list``
+    (``list``, one of the caller's) and ``direct`` (``conversation`` events)."""
+    path = request.path.removeprefix("/api/v1/streaming/").rstrip("/")
+    return await _sse(request, path.replace("/", ":"))
 
 
 async def streaming_health_get(request: web.Request) -> web.Response:
@@ -201,8 +188,10 @@ async def streaming_health_get(request: web.Request) -> web.Response:
 
 def _ws_text(item: Message | Refusal) -> str:
     if isinstance(item, Message):
-        return json.dumps({"stream": list(item.stream), "event": item.event,
-                           "payload": item.payload}, ensure_ascii=False)
+        message = {"stream": list(item.stream), "event": item.event}
+        if item.payload is not None:  # filters_changed has none
+            message["payload"] = item.payload
+        return json.dumps(message, ensure_ascii=False)
     refusal: dict[str, Any] = {"error": item.error, "status": item.status}
     if item.stream:
         refusal["stream"] = list(item.stream)
@@ -264,9 +253,7 @@ async def streaming_get(request: web.Request) -> web.StreamResponse:
         if request.query.get("stream"):
             return await _sse(request, request.query["stream"])
         raise Invalid("Expected a WebSocket upgrade (or a stream for server-sent events)")
-    viewer, allows, token_id = await _viewer(request, token)
-    conn = hub.connect(viewer, allows, on_drop=_dropper(request), token_id=token_id)
-    try:
+    async with _connected(request, token) as conn:
         if request.query.get("stream"):
             try:
                 await hub.subscribe(conn, _stream_from(request.query))
@@ -285,6 +272,4 @@ async def streaming_get(request: web.Request) -> web.StreamResponse:
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
-    finally:
-        hub.disconnect(conn)
     return ws

@@ -1,6 +1,7 @@
 """Grouped notifications (Mastodon 4.3, https://docs.joinmastodon.org/methods/grouped_notifications/):
 which types group, what a group key looks like, a group as a page shows it, and the
-notification filtering policy a resident keeps (Mastodon's ``NotificationPolicy``).
+notification filtering policy a resident keeps (Mastodon's ``NotificationPolicy``; how it
+applies is in ``domain.notification_requests``).
 
 Group keys follow Mastodon's ``Notification::Groups#set_group_key!``: favourites and boosts of
 one status group as ``<type>-<status id>-<hour bucket>``, follows as ``follow-<hour bucket>``,
@@ -16,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from fediverse_mu.domain.accounts import Account
+from fediverse_mu.domain.moderation import AccountWarning
 from fediverse_mu.domain.notifications import Notification, NotificationType
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.domain.statuses import StatusView
@@ -101,6 +103,7 @@ class NotificationGroupView:
     group: NotificationGroup
     accounts: tuple[Account, ...]
     status: StatusView | None = None
+    warning: AccountWarning | None = None  # moderation_warning only
 
 
 class PolicyValue(StrEnum):
@@ -117,8 +120,8 @@ POLICY_FIELDS = ("for_not_following", "for_not_followers", "for_new_accounts",
 
 @dataclass(frozen=True, slots=True)
 class NotificationPolicy:
-    """A resident's notification policy; the defaults are Mastodon 4.3's. Stored and
-    answered only: this server does not filter notifications yet (no notification requests)."""
+    """A resident's notification policy; the defaults are Mastodon 4.3's. Applied when a
+    notification is written (``domain.notification_requests.decide``)."""
 
     for_not_following: PolicyValue = PolicyValue.ACCEPT
     for_not_followers: PolicyValue = PolicyValue.ACCEPT

@@ -44,16 +44,26 @@ class Notification:
     status_id: int | None
     created_at: datetime
     account_warning_id: int | None = None  # moderation_warning: the warning told about
+    group_key: str | None = None  # favourites, boosts and follows (migrations/0015)
+    filtered: bool = False  # held back by the owner's notification policy
 
 
 @dataclass(frozen=True, slots=True)
 class NotificationFilter:
-    """Which notifications a listing wants (Mastodon's ``types[]``, ``exclude_types[]`` and
-    ``account_id``); an empty ``types`` means every type."""
+    """Which notifications a listing wants (Mastodon's ``types[]``, ``exclude_types[]``,
+    ``account_id`` and ``include_filtered``); an empty ``types`` means every type."""
 
     types: frozenset[NotificationType] = frozenset()
     exclude_types: frozenset[NotificationType] = frozenset()
     from_account_id: int | None = None
+    include_filtered: bool = False
+
+    @property
+    def shows_filtered(self) -> bool:
+        """Whether the notifications the policy filtered are listed too: when asked, or when
+        listing one sender's (how a client shows a notification request), as Mastodon's
+        ``Notification.browserable`` does."""
+        return self.include_filtered or self.from_account_id is not None
 
     def wanted(self) -> list[NotificationType]:
         """The types to return, in a stable order."""

@@ -20,6 +20,7 @@ from fediverse_mu.domain import Account, Follow, FollowState
 from fediverse_mu.domain.groups import Group, GroupAction
 from fediverse_mu.domain.notifications import NotificationType
 from fediverse_mu.domain.statuses import Status, Visibility
+from fediverse_mu.services import notification_requests
 from fediverse_mu.services.delivery import queue_deliveries
 from fediverse_mu.storage import Database
 from fediverse_mu.storage import accounts as account_store
@@ -270,7 +271,7 @@ def receive_group_boost(db: Database, group: Account, announce_uri: str, target:
     status_store.add_to_home_feeds(db, boost.id, home)
     out.boosts.append((boost, home))
     if target.local:
-        notification_id = status_store.put_notification(
+        notification_id = notification_requests.notify(
             db, account_id=target.account_id, from_account_id=group.id, kind="reblog",
             status_id=target.id, now=now)
         if notification_id is not None:

@@ -1,9 +1,9 @@
 """A resident's grouped notifications (Mastodon 4.3's ``/api/v2/notifications``): a page of
 groups (which types may group is the client's choice among favourite, reblog and follow), one
 group by key, its accounts, dismissing a group, the unread groups after the notifications
-marker, and the notification policy (stored and answered; this server does not filter
-notifications by it yet). The keys themselves are set when notifications are written (a
-trigger, migrations/0015)."""
+marker, and the notification policy (applied when notifications are written, by
+``services.notification_requests``). The keys themselves are set when notifications are
+written (a trigger, migrations/0015)."""
 
 from __future__ import annotations
 

@@ -30,10 +30,12 @@ _TYPES = {t.value: t for t in NotificationType}
 
 
 def make_filter(types: Iterable[str] = (), exclude_types: Iterable[str] = (),
-                from_account_id: int | None = None) -> NotificationFilter:
+                from_account_id: int | None = None, *,
+                include_filtered: bool = False) -> NotificationFilter:
     """The filter a client asked for. Types this server does not know are ignored, as
     Mastodon does (clients send newer ones, such as ``poll`` or ``admin.sign_up``), but asking
-    only for unknown types returns nothing."""
+    only for unknown types returns nothing. ``include_filtered``: also what the resident's
+    notification policy filtered."""
     asked = list(types)
     chosen = frozenset(_TYPES[t] for t in asked if t in _TYPES)
     if asked and not chosen:
@@ -41,7 +43,8 @@ def make_filter(types: Iterable[str] = (), exclude_types: Iterable[str] = (),
     return NotificationFilter(types=chosen,
                               exclude_types=frozenset(_TYPES[t] for t in exclude_types
                                                       if t in _TYPES),
-                              from_account_id=from_account_id)
+                              from_account_id=from_account_id,
+                              include_filtered=include_filtered)
 
 
 def _list(db: Database, account_id: int, page: Page, wanted: NotificationFilter,
@@ -56,25 +59,29 @@ async def list_notifications(svc: Services, account: Account, page: Page,
     return await svc.storage.read(_list, account.id, page, wanted, svc.now())
 
 
-def _get(db: Database, account_id: int, notification_id: int,
-         now: datetime) -> NotificationView | None:
-    found = store.get_notification(db, account_id, notification_id, now)
+def _get(db: Database, account_id: int, notification_id: int, now: datetime,
+         include_filtered: bool) -> NotificationView | None:
+    found = store.get_notification(db, account_id, notification_id, now,
+                                   include_filtered=include_filtered)
     if found is None:
         return None
     views = store.load_notification_views(db, [found], account_id)
     return views[0] if views else None
 
 
-async def find_notification(svc: Services, account_id: int,
-                            notification_id: int) -> NotificationView | None:
-    """One notification as its owner sees it, or None (gone, hidden, or someone else's)."""
-    return await svc.storage.read(_get, account_id, notification_id, svc.now())
+async def find_notification(svc: Services, account_id: int, notification_id: int, *,
+                            include_filtered: bool = False) -> NotificationView | None:
+    """One notification as its owner sees it, or None (gone, hidden, someone else's, or
+    filtered by their policy unless ``include_filtered``: what streaming sends)."""
+    return await svc.storage.read(_get, account_id, notification_id, svc.now(),
+                                  include_filtered)
 
 
 async def get_notification(svc: Services, account: Account,
                            notification_id: int) -> NotificationView:
-    """One of the resident's notifications; NotFound otherwise."""
-    found = await find_notification(svc, account.id, notification_id)
+    """One of the resident's notifications (filtered ones too, as on Mastodon); NotFound
+    otherwise."""
+    found = await find_notification(svc, account.id, notification_id, include_filtered=True)
     if found is None:
         raise NotFound("Record not found")
     return found

@@ -24,7 +24,14 @@ from fediverse_mu.domain.places import Ressenti
 from fediverse_mu.domain.polls import NewPoll
 from fediverse_mu.domain.statuses import IncomingNote, Status, StatusEdit, StatusView, Visibility
 from fediverse_mu.events import NOTIFICATION, STATUS_CREATED, STATUS_DELETED, STATUS_UPDATED
-from fediverse_mu.services import conversations, formatting, groups_relay, polls, ressentis
+from fediverse_mu.services import (
+    conversations,
+    formatting,
+    groups_relay,
+    notification_requests,
+    polls,
+    ressentis,
+)
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.delivery import queue_deliveries
 from fediverse_mu.services.jobs import announce_jobs
@@ -104,8 +111,9 @@ def _notify(db: Database, outcome: _Outcome, account: Account | None, from_id: i
             status_id: int | None, now: datetime) -> None:
     if account is None or not account.is_local or account.id == from_id:
         return
-    notification_id = store.put_notification(db, account_id=account.id, from_account_id=from_id,
-                                             kind=kind, status_id=status_id, now=now)
+    notification_id = notification_requests.notify(  # as the recipient's policy says
+        db, account_id=account.id, from_account_id=from_id, kind=kind, status_id=status_id,
+        now=now)
     if notification_id is not None:
         outcome.notifications.append((notification_id, account.id))
 

@@ -31,6 +31,7 @@ from fediverse_mu.domain.notifications import (
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.storage.accounts import get_accounts_by_ids
 from fediverse_mu.storage.db import Database
+from fediverse_mu.storage.moderation import get_warnings
 from fediverse_mu.storage.notifications import _COLUMNS, _FROM, _SHOWN, _filter, _notification
 from fediverse_mu.storage.pagination import page_clause
 from fediverse_mu.storage.statuses import load_views
@@ -60,7 +61,7 @@ def walk_heads(db: Database, account_id: int, page: Page, limit: int,
     while len(heads) < limit:
         step = "" if after is None else (" AND n.id < ?" if order == "DESC" else " AND n.id > ?")
         rows = db.execute(
-            f"SELECT {_COLUMNS}, n.group_key {_FROM} WHERE n.account_id = ? AND {chosen}"
+            f"SELECT {_COLUMNS} {_FROM} WHERE n.account_id = ? AND {chosen}"
             f" AND {_SHOWN} AND {where}{step} ORDER BY n.id {order} LIMIT ?",
             [account_id, *chosen_args, now.isoformat(), *bounds,
              *([] if after is None else [after]), batch]).fetchall()
@@ -111,20 +112,27 @@ def _describe(db: Database, account_id: int, key: str, head: Notification,
 
 def _views(db: Database, groups: Sequence[NotificationGroup],
            viewer_id: int) -> list[NotificationGroupView]:
-    """Groups with their sample accounts and statuses (a handful of queries for the page);
-    a group whose first account or status cannot be loaded is left out."""
+    """Groups with their sample accounts, statuses and moderation warnings (a handful of
+    queries for the page); a group whose first account, status or warning cannot be loaded
+    is left out."""
     accounts = get_accounts_by_ids(db, [i for g in groups for i in g.sample_account_ids])
     status_ids = list(dict.fromkeys(g.head.status_id for g in groups
                                     if g.head.status_id is not None))
     statuses = {v.status.id: v for v in load_views(db, status_ids, viewer_id)} \
         if status_ids else {}
+    warnings = get_warnings(db, [g.head.account_warning_id for g in groups
+                                 if g.head.account_warning_id is not None])
     out = []
     for group in groups:
         sample = tuple(accounts[i] for i in group.sample_account_ids if i in accounts)
         status = None if group.head.status_id is None else statuses.get(group.head.status_id)
-        if not sample or (group.head.status_id is not None and status is None):
+        warning_id = group.head.account_warning_id
+        warning = None if warning_id is None else warnings.get(warning_id)
+        if not sample or (group.head.status_id is not None and status is None) or \
+                (warning_id is not None and warning is None):
             continue
-        out.append(NotificationGroupView(group=group, accounts=sample, status=status))
+        out.append(NotificationGroupView(group=group, accounts=sample, status=status,
+                                         warning=warning))
     return out
 
 
@@ -143,12 +151,13 @@ def list_groups(db: Database, account_id: int, page: Page, wanted: NotificationF
 def _group_rows(db: Database, account_id: int, key: str, now: datetime, *,
                 extra: str = "", args: Sequence[object] = (), order: str = "DESC",
                 limit: int = 1) -> list[sqlite3.Row]:
-    """The visible notifications of one group (an ``ungrouped-<id>`` key: that one)."""
+    """The visible notifications of one group (an ``ungrouped-<id>`` key: that one), those
+    the owner's policy filtered left out."""
     single = ungrouped_id(key)
     which, value = ("n.id = ?", single) if single is not None else ("n.group_key = ?", key)
     return db.execute(
-        f"SELECT {_COLUMNS}, n.group_key {_FROM} WHERE n.account_id = ? AND {which}"
-        f" AND {_SHOWN}{extra} ORDER BY n.id {order} LIMIT ?",
+        f"SELECT {_COLUMNS} {_FROM} WHERE n.account_id = ? AND {which}"
+        f" AND n.filtered = 0 AND {_SHOWN}{extra} ORDER BY n.id {order} LIMIT ?",
         [account_id, value, now.isoformat(), *args, limit]).fetchall()
 
 

@@ -3,7 +3,8 @@ status-related ones with ``statuses.put_notification``), and writing follow and 
 notifications. One query decides what a resident may still see: not dismissed, its status not
 deleted and still visible to them, its follow still standing (a follow request only while it
 waits), and nothing from an account they block, that blocks them, or whose notifications they
-muted."""
+muted. Listings leave out what the resident's notification policy filtered
+(``notifications.filtered``) unless asked (``include_filtered``, or one sender's)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from fediverse_mu.storage.pagination import newest_first, page_clause
 from fediverse_mu.storage.statuses import load_views
 
 _COLUMNS = ("n.id, n.account_id, n.from_account_id, n.type, n.status_id, n.created_at,"
-            " n.account_warning_id")
+            " n.account_warning_id, n.group_key, n.filtered")
 MAX_PAGE = 80
 _FOLLOW_TYPES = (NotificationType.FOLLOW.value, NotificationType.FOLLOW_REQUEST.value)
 
@@ -56,16 +57,23 @@ _SHOWN = (
     " AND NOT EXISTS (SELECT 1 FROM mutes u WHERE u.account_id = n.account_id"
     "      AND u.target_id = n.from_account_id AND u.notifications = 1"
     "      AND (u.expires_at IS NULL OR u.expires_at > ?))"
-    # Moderation: nothing from a domain the owner hides; a silenced or suspended sender
-    # (itself or by domain) reaches only its followers.
+    # Moderation: nothing from a domain the owner hides; a suspended sender (itself or by
+    # domain) reaches only its followers, and so does a silenced one, unless the owner's
+    # policy accepts limited accounts or a request from it (a filtered notification of it
+    # is already held back by the policy: it stays readable in its request).
     " AND NOT EXISTS (SELECT 1 FROM accounts da JOIN account_domain_blocks dd"
     "      ON dd.domain = da.domain WHERE da.id = n.from_account_id"
     "      AND dd.account_id = n.account_id)"
     " AND NOT EXISTS (SELECT 1 FROM accounts ma WHERE ma.id = n.from_account_id"
     "      AND ma.id != n.account_id"  # a moderation warning comes from its owner
-    "      AND (ma.silenced_at IS NOT NULL OR ma.suspended_at IS NOT NULL"
-    "      OR ma.domain IN (SELECT domain FROM domain_blocks"
-    "      WHERE severity IN ('silence', 'suspend')))"
+    "      AND (ma.suspended_at IS NOT NULL OR ma.domain IN (SELECT domain FROM domain_blocks"
+    "      WHERE severity = 'suspend') OR (n.filtered = 0 AND (ma.silenced_at IS NOT NULL"
+    "      OR ma.domain IN (SELECT domain FROM domain_blocks WHERE severity = 'silence'))"
+    # 'filter': NotificationPolicy's default for_limited_accounts.
+    "      AND coalesce((SELECT np.for_limited_accounts FROM notification_policies np"
+    "      WHERE np.account_id = n.account_id), 'filter') != 'accept'"
+    "      AND NOT EXISTS (SELECT 1 FROM notification_permissions nq"
+    "      WHERE nq.account_id = n.account_id AND nq.from_account_id = n.from_account_id)))"
     "      AND NOT EXISTS (SELECT 1 FROM follows mf WHERE mf.follower_id = n.account_id"
     "      AND mf.followee_id = n.from_account_id AND mf.state = 'accepted'))"
 )
@@ -77,7 +85,8 @@ def _notification(row: sqlite3.Row) -> Notification:
                         from_account_id=row["from_account_id"],
                         type=NotificationType(row["type"]), status_id=row["status_id"],
                         created_at=datetime.fromisoformat(row["created_at"]),
-                        account_warning_id=row["account_warning_id"])
+                        account_warning_id=row["account_warning_id"],
+                        group_key=row["group_key"], filtered=bool(row["filtered"]))
 
 
 def _filter(wanted: NotificationFilter) -> tuple[str, list[object]]:
@@ -85,6 +94,8 @@ def _filter(wanted: NotificationFilter) -> tuple[str, list[object]]:
     if not types:
         return "0", []
     sql = f" AND n.type IN ({','.join('?' * len(types))})"
+    if not wanted.shows_filtered:
+        sql += " AND n.filtered = 0"
     args: list[object] = [t.value for t in types]
     if wanted.from_account_id is not None:
         sql += " AND n.from_account_id = ?"
@@ -105,11 +116,14 @@ def list_notifications(db: Database, account_id: int, page: Page, wanted: Notifi
     return newest_first([_notification(r) for r in rows], page)
 
 
-def get_notification(db: Database, account_id: int, notification_id: int,
-                     now: datetime) -> Notification | None:
-    """One of ``account_id``'s notifications, if they may still see it."""
+def get_notification(db: Database, account_id: int, notification_id: int, now: datetime, *,
+                     include_filtered: bool = False) -> Notification | None:
+    """One of ``account_id``'s notifications, if they may still see it (one their policy
+    filtered only with ``include_filtered``)."""
+    unfiltered = "" if include_filtered else " AND n.filtered = 0"
     row = db.execute(f"SELECT {_COLUMNS} {_FROM} WHERE n.id = ? AND n.account_id = ? AND"
-                     f" {_SHOWN}", [notification_id, account_id, now.isoformat()]).fetchone()
+                     f" {_SHOWN}{unfiltered}",
+                     [notification_id, account_id, now.isoformat()]).fetchone()
     return None if row is None else _notification(row)
 
 

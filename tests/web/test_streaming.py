@@ -146,6 +146,9 @@ async def test_nothing_leaks(client: TestClient, svc: Services) -> None:
     bobs_home = await client.ws_connect("/api/v1/streaming?stream=user", headers=auth(bob))
     carols_home = await client.ws_connect("/api/v1/streaming?stream=user",
                                           headers=auth(carol))
+    # Bob accepts private mentions from people he does not follow (filtered by default).
+    await ok(await client.patch("/api/v2/notifications/policy", headers=auth(bob),
+                                json={"for_private_mentions": "accept"}))
 
     secret = await post(client, alice, status="@bob la clé est sous le pot", visibility="direct")
     got = await event(bobs_home)  # the one it is addressed to sees it at home

@@ -34,7 +34,13 @@ from fediverse_mu.domain.moderation import (
     AdminAccount,
     Report,
 )
-from fediverse_mu.domain.notification_groups import NotificationGroup, NotificationPolicy
+from fediverse_mu.domain.notification_groups import (
+    NotificationGroup,
+    NotificationPolicy,
+    PolicyValue,
+    ungrouped_key,
+)
+from fediverse_mu.domain.notification_requests import NotificationRequest, PolicySummary
 from fediverse_mu.domain.notifications import STATUS_TYPES, NotificationView
 from fediverse_mu.domain.places import Feeling, KnownPlace, Ressenti, Spot
 from fediverse_mu.domain.polls import Poll
@@ -460,13 +466,14 @@ def notification(config: Config, view: NotificationView, *,
                  status_entity: dict[str, Any] | None = None) -> dict[str, Any]:
     """The Notification entity (https://docs.joinmastodon.org/entities/Notification/); pass
     the account and status entities when already rendered with their counts. ``status`` is
-    there only for the types about a status, as on Mastodon."""
+    there only for the types about a status, as on Mastodon; ``group_key`` is the one the
+    grouped notifications use; ``filtered`` only on one the owner's policy filtered."""
     n = view.notification
     entity: dict[str, Any] = {
         "id": str(n.id),
         "type": n.type.value,
         "created_at": iso(n.created_at),
-        "group_key": f"ungrouped-{n.id}",
+        "group_key": n.group_key or ungrouped_key(n.id),
         "account": account_entity if account_entity is not None
         else account(config, view.account),
     }
@@ -475,6 +482,8 @@ def notification(config: Config, view: NotificationView, *,
             None if view.status is None else status(config, view.status)
     if view.warning is not None:  # moderation_warning: its sender is the warned account
         entity["moderation_warning"] = account_warning(view.warning, entity["account"])
+    if n.filtered:
+        entity["filtered"] = True
     return entity
 
 
@@ -725,11 +734,13 @@ def partial_account(config: Config, acc: Account) -> dict[str, Any]:
             "avatar": avatar, "avatar_static": avatar, "locked": acc.locked, "bot": acc.bot}
 
 
-def notification_group(group: NotificationGroup) -> dict[str, Any]:
+def notification_group(group: NotificationGroup, *,
+                       moderation_warning: dict[str, Any] | None = None) -> dict[str, Any]:
     """The NotificationGroup entity; its accounts and status are referenced by id (they are
     in the results' ``accounts`` and ``statuses``). ``most_recent_notification_id`` is a
     number, as Mastodon sends it (clients such as the official iOS app decode an integer);
-    the ``page_*`` fields only in a paged listing."""
+    the ``page_*`` fields only in a paged listing; ``moderation_warning`` (an AccountWarning)
+    on a ``moderation_warning`` group."""
     entity: dict[str, Any] = {
         "group_key": group.key,
         "notifications_count": group.notifications_count,
@@ -744,28 +755,63 @@ def notification_group(group: NotificationGroup) -> dict[str, Any]:
         entity["latest_page_notification_at"] = iso(group.latest_page_notification_at)
     if group.type in STATUS_TYPES and group.head.status_id is not None:
         entity["status_id"] = str(group.head.status_id)
+    if moderation_warning is not None:
+        entity["moderation_warning"] = moderation_warning
     return entity
 
 
 def grouped_notifications(groups: Sequence[NotificationGroup],
                           accounts: Sequence[dict[str, Any]], statuses: Sequence[dict[str, Any]],
-                          partial_accounts: Sequence[dict[str, Any]] | None = None,
+                          partial_accounts: Sequence[dict[str, Any]] | None = None, *,
+                          warnings: Mapping[str, dict[str, Any]] | None = None,
                           ) -> dict[str, Any]:
     """The GroupedNotificationsResults entity: groups with the accounts and statuses they
-    reference, each once; ``partial_accounts`` only with ``expand_accounts=partial_avatars``."""
-    entity: dict[str, Any] = {"accounts": list(accounts), "statuses": list(statuses),
-                              "notification_groups": [notification_group(g) for g in groups]}
+    reference, each once; ``partial_accounts`` only with ``expand_accounts=partial_avatars``;
+    ``warnings``: the AccountWarning of each moderation_warning group, by group key."""
+    found = warnings or {}
+    entity: dict[str, Any] = {
+        "accounts": list(accounts), "statuses": list(statuses),
+        "notification_groups": [notification_group(g, moderation_warning=found.get(g.key))
+                                for g in groups]}
     if partial_accounts is not None:
         entity["partial_accounts"] = list(partial_accounts)
     return entity
 
 
-def notification_policy(policy: NotificationPolicy) -> dict[str, Any]:
-    """The v2 NotificationPolicy entity (https://docs.joinmastodon.org/entities/NotificationPolicy/);
-    nothing is filtered yet, so nothing is pending."""
+def _policy_summary(summary: PolicySummary) -> dict[str, int]:
+    return {"pending_requests_count": summary.pending_requests_count,
+            "pending_notifications_count": summary.pending_notifications_count}
+
+
+def notification_policy(policy: NotificationPolicy,
+                        summary: PolicySummary) -> dict[str, Any]:
+    """The v2 NotificationPolicy entity (https://docs.joinmastodon.org/entities/NotificationPolicy/)
+    with the summary of the pending requests."""
     return {"for_not_following": policy.for_not_following.value,
             "for_not_followers": policy.for_not_followers.value,
             "for_new_accounts": policy.for_new_accounts.value,
             "for_private_mentions": policy.for_private_mentions.value,
             "for_limited_accounts": policy.for_limited_accounts.value,
-            "summary": {"pending_requests_count": 0, "pending_notifications_count": 0}}
+            "summary": _policy_summary(summary)}
+
+
+def v1_notification_policy(policy: NotificationPolicy,
+                           summary: PolicySummary) -> dict[str, Any]:
+    """The deprecated v1 NotificationPolicy entity
+    (https://docs.joinmastodon.org/entities/V1_NotificationPolicy/): each ``filter_*`` is true
+    unless the matching v2 field is ``accept`` (Mastodon's V1 serializer)."""
+    return {"filter_not_following": policy.for_not_following is not PolicyValue.ACCEPT,
+            "filter_not_followers": policy.for_not_followers is not PolicyValue.ACCEPT,
+            "filter_new_accounts": policy.for_new_accounts is not PolicyValue.ACCEPT,
+            "filter_private_mentions": policy.for_private_mentions is not PolicyValue.ACCEPT,
+            "summary": _policy_summary(summary)}
+
+
+def notification_request(item: NotificationRequest, account_entity: dict[str, Any],
+                         status_entity: dict[str, Any] | None) -> dict[str, Any]:
+    """The NotificationRequest entity (https://docs.joinmastodon.org/entities/NotificationRequest/):
+    ``notifications_count`` is a string, as Mastodon sends it."""
+    return {"id": str(item.id), "created_at": iso(item.created_at),
+            "updated_at": iso(item.updated_at), "account": account_entity,
+            "notifications_count": str(item.notifications_count),
+            "last_status": status_entity}

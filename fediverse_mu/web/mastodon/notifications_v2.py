@@ -2,31 +2,31 @@
 ``GET /api/v2/notifications`` (``grouped_types[]``, ``types[]``, ``exclude_types[]``,
 ``account_id``, ``expand_accounts``, paged by the ids of the notifications standing for the
 groups, with a ``Link`` header), one group, its accounts, dismissing it, the unread group
-count, clearing all; the v2 notification policy, and an empty
-``/api/v1/notifications/requests`` (nothing is filtered here) so that 4.3 clients find what
-they ask for. Thin handlers: the rules live in ``services.notification_groups``."""
+count, clearing all (the notification policy and requests are in
+``web.mastodon.notification_requests``, whose routes are registered from here). Thin
+handlers: the rules live in ``services.notification_groups``."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
 
 from fediverse_mu.appkeys import services_key
 from fediverse_mu.domain import Account, Invalid
+from fediverse_mu.domain.filters import FilterContext, FilterMatch
 from fediverse_mu.domain.notification_groups import NotificationGroupView
 from fediverse_mu.domain.notifications import NotificationType
+from fediverse_mu.services import filters, notifications
 from fediverse_mu.services import notification_groups as groups
-from fediverse_mu.services import notifications
 from fediverse_mu.services.context import Services
 from fediverse_mu.web.jsonbody import fast_json_response
-from fediverse_mu.web.mastodon import entities
+from fediverse_mu.web.mastodon import entities, notification_requests
 from fediverse_mu.web.mastodon.accounts import render_accounts, signed_in
 from fediverse_mu.web.mastodon.notifications import _filter, _list_param
 from fediverse_mu.web.mastodon.pagination import link_header, page_params, paged_response
 from fediverse_mu.web.mastodon.statuses import render_statuses
-from fediverse_mu.web.params import read_params
 
 _EXPAND = ("full", "partial_avatars")
 AddRoute = Callable[[web.UrlDispatcher, str, str,
@@ -50,9 +50,11 @@ def _partial_avatars(request: web.Request) -> bool:
 
 
 async def _results(svc: Services, views: list[NotificationGroupView], *,
-                   partial_avatars: bool = False) -> dict[str, Any]:
-    """GroupedNotificationsResults: every account and status once. With partial avatars, the
-    newest account of each group in full and the others in ``partial_accounts``."""
+                   partial_avatars: bool = False,
+                   matches: Mapping[int, Sequence[FilterMatch]] | None = None) -> dict[str, Any]:
+    """GroupedNotificationsResults: every account and status once (``matches``: the owner's
+    filters each status matched). With partial avatars, the newest account of each group in
+    full and the others in ``partial_accounts``."""
     full: dict[int, Account] = {}
     partial: dict[int, Account] = {}
     for view in views:
@@ -61,23 +63,31 @@ async def _results(svc: Services, views: list[NotificationGroupView], *,
     partial = {i: a for i, a in partial.items() if i not in full}
     statuses = list({v.status.status.id: v.status for v in views
                      if v.status is not None}.values())
+    accounts = await render_accounts(svc, list(full.values()))
+    by_id = {entity["id"]: entity for entity in accounts}
     return entities.grouped_notifications(
-        [v.group for v in views],
-        await render_accounts(svc, list(full.values())),
-        await render_statuses(svc, statuses),
+        [v.group for v in views], accounts,
+        await render_statuses(svc, statuses, matches=matches),
         [entities.partial_account(svc.config, a) for a in partial.values()]
-        if partial_avatars else None)
+        if partial_avatars else None,
+        # A moderation warning's target is the group's (only) account: the resident.
+        warnings={v.group.key: entities.account_warning(v.warning, by_id[str(v.accounts[0].id)])
+                  for v in views if v.warning is not None})
 
 
 async def notifications_v2_get(request: web.Request) -> web.Response:
     """``GET /api/v2/notifications``: 40 groups by default (80 at most), newest first; the
-    ``Link`` header pages by the notification standing for each group, as Mastodon does."""
+    ``Link`` header pages by the notification standing for each group, as Mastodon does.
+    Groups whose status a ``hide`` filter for ``notifications`` matches are left out."""
     _, account = await signed_in(request, _READ)
     page = page_params(request, default=40, maximum=80)
     partial_avatars = _partial_avatars(request)
     svc = _svc(request)
     views = await groups.list_groups(svc, account, page, _filter(request), _grouped(request))
-    response = fast_json_response(await _results(svc, views, partial_avatars=partial_avatars))
+    kept, matches = await filters.screen_items(svc, account, views, lambda v: v.status,
+                                               FilterContext.NOTIFICATIONS)
+    response = fast_json_response(await _results(svc, kept, partial_avatars=partial_avatars,
+                                                 matches=matches))
     link = link_header(request, [v.group.head.id for v in views], page)
     if link is not None:
         response.headers["Link"] = link
@@ -89,7 +99,8 @@ async def notification_group_get(request: web.Request) -> web.Response:
     _, account = await signed_in(request, _READ)
     svc = _svc(request)
     view = await groups.get_group(svc, account, request.match_info["group_key"])
-    return fast_json_response(await _results(svc, [view]))
+    _, matches = await filters.screen_items(svc, account, [view], lambda v: v.status)
+    return fast_json_response(await _results(svc, [view], matches=matches))
 
 
 async def notification_group_dismiss_post(request: web.Request) -> web.Response:
@@ -130,49 +141,17 @@ async def notifications_v2_clear_post(request: web.Request) -> web.Response:
     return web.json_response({})
 
 
-async def notification_policy_get(request: web.Request) -> web.Response:
-    """``GET /api/v2/notifications/policy``."""
-    _, account = await signed_in(request, _READ)
-    policy = await groups.get_policy(_svc(request), account)
-    return web.json_response(entities.notification_policy(policy))
-
-
-async def notification_policy_patch(request: web.Request) -> web.Response:
-    """``PATCH`` (or ``PUT``) ``/api/v2/notifications/policy``: any of the five fields,
-    each ``accept``, ``filter`` or ``drop`` (stored; not applied yet)."""
-    _, account = await signed_in(request, _WRITE)
-    params = await read_params(request, with_query=True)
-    policy = await groups.update_policy(_svc(request), account, params)
-    return web.json_response(entities.notification_policy(policy))
-
-
-async def notification_requests_get(request: web.Request) -> web.Response:
-    """``GET /api/v1/notifications/requests``: always empty, nothing being filtered."""
-    await signed_in(request, _READ)
-    page_params(request)  # malformed paging is still refused
-    return fast_json_response([])
-
-
-async def notification_requests_merged_get(request: web.Request) -> web.Response:
-    """``GET /api/v1/notifications/requests/merged``: ``{"merged": true}`` (nothing to merge)."""
-    await signed_in(request, _READ)
-    return web.json_response({"merged": True})
-
-
 def setup_routes(app: web.Application, api: AddRoute) -> None:
     """Register the routes (``api(router, method, path, handler)`` adds the trailing-slash
-    twin); the fixed paths come before ``{group_key}``."""
+    twin); the fixed paths (the policy's and the requests' among them) come before
+    ``{group_key}`` and v1's ``{id}``."""
     r = app.router
+    notification_requests.setup_routes(app, api)
     api(r, "GET", "/api/v2/notifications", notifications_v2_get)
     api(r, "GET", "/api/v2/notifications/unread_count", notifications_v2_unread_count_get)
-    api(r, "GET", "/api/v2/notifications/policy", notification_policy_get)
-    api(r, "PATCH", "/api/v2/notifications/policy", notification_policy_patch)
-    api(r, "PUT", "/api/v2/notifications/policy", notification_policy_patch)
     api(r, "POST", "/api/v2/notifications/clear", notifications_v2_clear_post)
     api(r, "GET", "/api/v2/notifications/{group_key}", notification_group_get)
     api(r, "GET", "/api/v2/notifications/{group_key}/accounts",
         notification_group_accounts_get)
     api(r, "POST", "/api/v2/notifications/{group_key}/dismiss",
         notification_group_dismiss_post)
-    api(r, "GET", "/api/v1/notifications/requests", notification_requests_get)
-    api(r, "GET", "/api/v1/notifications/requests/merged", notification_requests_merged_get)

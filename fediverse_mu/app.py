@@ -24,7 +24,7 @@ from fediverse_mu.federation import inbox
 from fediverse_mu.federation.client import Federation
 from fediverse_mu.federation.transport import Transport
 from fediverse_mu.resources import templates_dir
-from fediverse_mu.services import groups, housekeeping, polls, scheduled
+from fediverse_mu.services import fanout, groups, housekeeping, polls, scheduled
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.delivery import DELIVER_JOB
 from fediverse_mu.storage import Storage
@@ -60,7 +60,10 @@ def job_handlers(app: web.Application) -> dict[str, Handler]:
         await scheduled.publish(fed.svc, int(job.payload["scheduled_id"]),
                                 resolve=fed.resolve_handle)
 
-    return {DELIVER_JOB: fed.deliver, INBOX_JOB: process_inbox,
+    async def fan_out(job: Job) -> None:
+        await fanout.run(fed.svc, job)
+
+    return {DELIVER_JOB: fed.deliver, INBOX_JOB: process_inbox, fanout.FANOUT_JOB: fan_out,
             groups.WELCOME_JOB: welcome_member, polls.POLL_END_JOB: end_poll,
             scheduled.PUBLISH_JOB: publish_scheduled}
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -109,6 +111,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the instance until SIGINT/SIGTERM."""
     from aiohttp import web
 
+    from fediverse_mu import dispatch
     from fediverse_mu.app import create_app
     from fediverse_mu.web.middleware import AccessLogger
 
@@ -118,22 +121,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = args.port or config.listen_port
     workers = args.workers or config.workers
     _setup_logging(config.log_level)
-    if args.worker_process:  # one of the other web processes of ``--workers N``
-        app = create_app(config, start_worker=False, relay="client",
-                         on_relay_lost=_stop_this_process)
-        _stop_when_parent_goes()
-    elif workers > 1:
-        app = create_app(config, relay="hub")
-        app.cleanup_ctx.append(_other_processes(args.data, host, port, workers - 1))
-    else:
-        app = create_app(config)
+    options: dict[str, Any] = {
+        "access_log_class": AccessLogger, "access_log": logging.getLogger("fediverse_mu.access"),
+        "shutdown_timeout": 15}
     if not args.worker_process:
         log.info("fediverse-mu %s serving %s on http://%s:%d%s", __version__, config.base_url,
                  host, port, f" with {workers} processes" if workers > 1 else "")
     try:
-        web.run_app(app, host=host, port=port, print=None, access_log_class=AccessLogger,
-                    access_log=logging.getLogger("fediverse_mu.access"), shutdown_timeout=15,
-                    reuse_port=workers > 1 or args.worker_process)
+        if args.worker_process:  # one of the other web processes of ``--workers N``
+            app = create_app(config, start_worker=False, relay="client",
+                             on_relay_lost=_stop_this_process)
+            _stop_when_parent_goes()
+            channel = socket.socket(fileno=args.connections_fd)
+            dispatch.run(app, lambda runner: dispatch.ReceiveSite(
+                runner, channel, on_closed=_stop_this_process), **options)
+        elif workers > 1:  # the first process: accepts, and hands connections out in turn
+            app = create_app(config, relay="hub")
+            pairs = [dispatch.channel_pair() for _ in range(workers - 1)]
+            app.cleanup_ctx.append(_other_processes(args.data, [theirs for _, theirs in pairs]))
+            dispatch.run(app, lambda runner: dispatch.DispatchSite(
+                runner, host, port, [ours for ours, _ in pairs]), **options)
+        else:
+            web.run_app(create_app(config), host=host, port=port, print=None, **options)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             _fail(f"port {port} on {host} is already in use; stop the other program or choose "
@@ -152,21 +161,29 @@ def _stop_when_parent_goes() -> None:
     """A worker process stops when its standard input closes: the first process holds the
     other end, so even a kill -9 of the first process stops the others."""
     def watch() -> None:
-        sys.stdin.buffer.read()
+        # The raw descriptor, not sys.stdin: a thread blocked in a buffered read holds its
+        # lock, and the interpreter aborts at exit when it cannot take it.
+        with contextlib.suppress(OSError):
+            while os.read(0, 4096):
+                pass
         _stop_this_process()
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _other_processes(data: str, host: str, port: int, count: int) -> Callable[
+def _other_processes(data: str, channels: list[socket.socket]) -> Callable[
         [Any], AsyncIterator[None]]:
-    """A cleanup context that starts the other web processes after the event hub, and stops
-    them (SIGTERM, then SIGKILL after 20 s) when the first process stops."""
+    """A cleanup context that starts the other web processes after the event hub, one per
+    connection channel (its end passed down as a descriptor), and stops them (SIGTERM, then
+    SIGKILL after 20 s) when the first process stops."""
     async def ctx(app: Any) -> AsyncIterator[None]:
-        command = [sys.executable, "-m", "fediverse_mu", "serve", "--data", data,
-                   "--host", host, "--port", str(port), "--worker-process"]
-        children = [await asyncio.create_subprocess_exec(*command, stdin=subprocess.PIPE)
-                    for _ in range(count)]
+        children = []
+        for channel in channels:
+            command = [sys.executable, "-m", "fediverse_mu", "serve", "--data", data,
+                       "--worker-process", "--connections-fd", str(channel.fileno())]
+            children.append(await asyncio.create_subprocess_exec(
+                *command, stdin=subprocess.PIPE, pass_fds=(channel.fileno(),)))
+            channel.close()  # the child has it now
         yield
         for child in children:
             if child.returncode is None:
@@ -260,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="web processes sharing the port, one per core (default: workers "
                             "from config, 1)")
     serve.add_argument("--worker-process", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--connections-fd", type=int, default=-1, help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="apply pending database migrations")

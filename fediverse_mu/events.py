@@ -21,6 +21,9 @@ JOB_QUEUED = "job.queued"
 # home feed got it), public, local, local_only, tags.
 STATUS_CREATED = "status.created"
 STATUS_UPDATED = "status.updated"  # same payload
+# A post reached more home feeds after its STATUS_CREATED (services/fanout.py): payload
+# status_id, account_id, home; for the ``user`` and ``list`` streams only.
+HOME_FANOUT = "status.fanout"
 STATUS_DELETED = "status.deleted"  # payload: {"status_ids": [...], "account_id": ...}
 NOTIFICATION = "notification"  # payload: {"notification_id": ..., "account_id": ...}
 CONVERSATION = "conversation"  # payload: {"conversation_id": ..., "account_id": ...}

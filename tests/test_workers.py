@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -241,15 +242,15 @@ async def test_serve_with_two_workers(short_dir: Path) -> None:
                     except aiohttp.ClientError:
                         continue
             (child,) = _children(server.pid)
-            # The kernel spreads connections over both processes: open streams until each
-            # process holds one (2^-40 odds of failing), then post through either.
-            streams, holders = [], set()
-            while holders != {server.pid, child} and len(streams) < 40:
+            # The first process hands connections out in turn (fediverse_mu/dispatch.py):
+            # four keep-alive connections are two per process, never four on one.
+            streams = []
+            for _ in range(4):
                 stream = await http.get(f"{base}/api/v1/streaming/public", headers=headers)
                 assert stream.status == 200
                 streams.append(stream)
-                holders.add(_owner(server.pid, child, stream))
-            assert holders == {server.pid, child}
+            holders = Counter(_owner(server.pid, child, stream) for stream in streams)
+            assert holders == {server.pid: 2, child: 2}
             async with http.post(f"{base}/api/v1/statuses", headers=headers,
                                  json={"status": "deux processus"}) as posted:
                 assert posted.status == 200
@@ -271,6 +272,43 @@ async def test_serve_with_two_workers(short_dir: Path) -> None:
             server.wait(20)
         assert server.stderr is not None
         server.stderr.close()
+
+
+async def test_connections_go_to_the_first_process_when_another_is_gone(
+        short_dir: Path) -> None:
+    port = _free_port()
+    data = short_dir / "data"
+    _cli(data, "init", "--domain", f"localhost:{port}", "--dev")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "fediverse_mu", "serve", "--data", str(data), "--port",
+         str(port), "--workers", "2"], stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):  # wait for the second process, and for the port
+            await asyncio.sleep(0.1)
+            if len(_children(server.pid)) == 1 and eventrelay.socket_path(data).exists():
+                try:
+                    async with aiohttp.ClientSession() as http, \
+                            http.get(f"{base}/healthz") as ready:
+                        if ready.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    continue
+        (child,) = _children(server.pid)
+        os.kill(child, signal.SIGKILL)
+        for _ in range(100):
+            if not _alive(child):
+                break
+            await asyncio.sleep(0.1)
+        # Each request on a new connection: its turn would have been the dead process's.
+        for _ in range(4):
+            async with aiohttp.ClientSession() as http, \
+                    http.get(f"{base}/healthz", timeout=aiohttp.ClientTimeout(total=10)) as r:
+                assert r.status == 200
+        assert server.poll() is None
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)
 
 
 def _owner(parent: int, child: int, stream: aiohttp.ClientResponse) -> int:

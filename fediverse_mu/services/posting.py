@@ -26,6 +26,7 @@ from fediverse_mu.domain.statuses import IncomingNote, Status, StatusEdit, Statu
 from fediverse_mu.events import NOTIFICATION, STATUS_CREATED, STATUS_DELETED, STATUS_UPDATED
 from fediverse_mu.services import (
     conversations,
+    fanout,
     formatting,
     groups_relay,
     notification_requests,
@@ -125,15 +126,8 @@ def _notify_subscribers(db: Database, outcome: _Outcome, status: Status,
     if status.visibility is Visibility.DIRECT or (
             status.in_reply_to_account_id not in (None, status.account_id)):
         return
-    skip = {m.id for m in mentioned}
-    for subscriber_id in store.local_subscriber_ids(db, status.account_id):
-        if subscriber_id in skip or subscriber_id not in outcome.home:
-            continue
-        notification_id = store.put_notification(
-            db, account_id=subscriber_id, from_account_id=status.account_id, kind="status",
-            status_id=status.id, now=now)
-        if notification_id is not None:
-            outcome.notifications.append((notification_id, subscriber_id))
+    outcome.notifications += fanout.subscriber_notifications(
+        db, status.id, status.account_id, set(outcome.home), {m.id for m in mentioned}, now)
 
 
 def _inbox_of(account: Account) -> str | None:
@@ -310,14 +304,21 @@ def _create(db: Database, base_url: str, author: Account, draft: Draft, now: dat
     outcome.status = status
     outcome.tags = list(draft.tags)
     home = [author.id] + [m.id for m in draft.mentions if m.is_local]
+    followers: list[int] | None = []
     if status.visibility is not Visibility.DIRECT:
-        home += store.local_follower_ids(db, author.id)
+        followers = fanout.followers_now(db, author.id)
+    if followers is None:  # many local followers: their feeds get it from a job, in batches
+        fanout.queue(db, status.id, now_ts)
+        outcome.jobs += 1
+    else:
+        home += followers
     home = list_store.fan_out(db, status, home)  # list feeds; exclusive lists skip home
     store.add_to_home_feeds(db, status.id, home)
     outcome.home = list(dict.fromkeys(home))
     for mentioned in draft.mentions:
         _notify(db, outcome, mentioned, author.id, "mention", status.id, now)
-    _notify_subscribers(db, outcome, status, draft.mentions, now)
+    if followers is not None:
+        _notify_subscribers(db, outcome, status, draft.mentions, now)
     outcome.conversations = conversation_store.record_direct_status(
         db, status, [m.id for m in draft.mentions],
         [author.id, *(m.id for m in draft.mentions if m.is_local)], now)

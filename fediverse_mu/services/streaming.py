@@ -43,6 +43,7 @@ from fediverse_mu.domain.statuses import Status, StatusView, Visibility
 from fediverse_mu.events import (
     CONVERSATION,
     FILTERS_CHANGED,
+    HOME_FANOUT,
     NOTIFICATION,
     STATUS_CREATED,
     STATUS_DELETED,
@@ -380,7 +381,7 @@ class Hub:
             return
         self._events = asyncio.Queue(self._backlog)
         self._loop = asyncio.get_running_loop()
-        for topic in (STATUS_CREATED, STATUS_UPDATED, STATUS_DELETED, NOTIFICATION,
+        for topic in (STATUS_CREATED, STATUS_UPDATED, HOME_FANOUT, STATUS_DELETED, NOTIFICATION,
                       CONVERSATION, TOKEN_REVOKED, FILTERS_CHANGED):
             self._unsubscribe.append(self.svc.events.subscribe(topic, self._on_event))
         self._task = asyncio.get_running_loop().create_task(self._run(), name="streaming-hub")
@@ -475,7 +476,7 @@ class Hub:
     async def _dispatch(self, topic: str, payload: Any) -> None:
         if not self.connections:
             return
-        if topic in (STATUS_CREATED, STATUS_UPDATED):
+        if topic in (STATUS_CREATED, STATUS_UPDATED, HOME_FANOUT):
             await self._status_event(topic, payload)
         elif topic == STATUS_DELETED:
             await self._delete_event(payload)
@@ -507,8 +508,11 @@ class Hub:
         targets: list[tuple[Connection, Stream]] = []
         home_candidates: set[int] = set()
         list_candidates: set[int] = set()
+        fanout = topic == HOME_FANOUT  # more home feeds and lists, after its creation
         for conn in self.connections:
             for stream in conn.streams.values():
+                if fanout and stream.name != "user" and stream.list_id is None:
+                    continue  # the public streams had it with its STATUS_CREATED
                 if stream.name == "user":
                     # A new status names its home feeds; an edit is found in them.
                     if conn.viewer_id is not None and (topic == STATUS_UPDATED or
@@ -546,7 +550,7 @@ class Hub:
             [filter_service.by_status(views[v], hits[v]) if v in hits else {} for v in order])
         payloads = {v: json.dumps(entity, ensure_ascii=False)
                     for v, entity in zip(order, rendered, strict=True)}
-        event = "update" if topic == STATUS_CREATED else "status.update"
+        event = "status.update" if topic == STATUS_UPDATED else "update"
         for conn, stream in chosen:
             conn.push(Message(stream.labels, event, payloads[conn.viewer_id]))
 

@@ -14,8 +14,10 @@ from sqlite_utils import Database
 __all__ = ["Database", "connect", "transaction"]
 
 
-def connect(path: Path | str, *, readonly: bool = False) -> Database:
-    """Open the database in WAL mode with foreign keys on and a busy timeout."""
+def connect(path: Path | str, *, readonly: bool = False, cache_mib: int | None = None,
+            ) -> Database:
+    """Open the database in WAL mode with foreign keys on and a busy timeout; ``cache_mib``
+    sets SQLite's page cache of this connection (default: SQLite's 2 MiB)."""
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
                                timeout=10)
@@ -37,6 +39,8 @@ def connect(path: Path | str, *, readonly: bool = False) -> Database:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=10000")
+    if cache_mib is not None:
+        conn.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
     return Database(conn, recursive_triggers=False)
 
 

@@ -286,12 +286,13 @@ def follows_accepted(db: Database, follower_id: int, followee_id: int) -> bool:
                       " state = 'accepted'", [follower_id, followee_id]).fetchone() is not None
 
 
-def local_follower_ids(db: Database, account_id: int) -> list[int]:
-    """Local accounts following ``account_id`` (accepted): whose home feeds get its posts."""
+def local_follower_ids(db: Database, account_id: int, limit: int = -1) -> list[int]:
+    """Local accounts following ``account_id`` (accepted): whose home feeds get its posts
+    (at most ``limit`` of them; -1: all)."""
     return [r[0] for r in db.execute(
         "SELECT f.follower_id FROM follows f JOIN accounts a ON a.id = f.follower_id"
-        " WHERE f.followee_id = ? AND f.state = 'accepted' AND a.domain IS NULL",
-        [account_id])]
+        " WHERE f.followee_id = ? AND f.state = 'accepted' AND a.domain IS NULL LIMIT ?",
+        [account_id, limit])]
 
 
 def has_local_followers(db: Database, account_id: int) -> bool:
@@ -335,8 +336,13 @@ def in_members_group(db: Database, status_id: int, viewer_id: int) -> bool:
 
 def add_to_home_feeds(db: Database, status_id: int, account_ids: Iterable[int]) -> None:
     """Put a status in these local accounts' home feeds."""
+    add_home_feed_rows(db, [(a, status_id) for a in dict.fromkeys(account_ids)])
+
+
+def add_home_feed_rows(db: Database, rows: Iterable[tuple[int, int]]) -> None:
+    """Put ``(account id, status id)`` rows in home feeds (best sorted: one leaf per feed)."""
     db.conn.executemany("INSERT OR IGNORE INTO home_feed (account_id, status_id) VALUES (?, ?)",
-                   [(a, status_id) for a in dict.fromkeys(account_ids)])
+                        rows)
 
 
 def remove_from_home_feed(db: Database, account_id: int, author_id: int) -> None:

@@ -8,6 +8,7 @@ The sync ``*_in`` functions run inside ``services.posting``'s write transactions
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -38,6 +39,8 @@ from fediverse_mu.services.delivery import queue_deliveries
 from fediverse_mu.services.places import (
     NEARBY_LIST,
     NETWORK_LIST,
+    VOCABULARY_MEMO,
+    VOCABULARY_TTL,
     load_settings,
     place_actor_in,
 )
@@ -71,8 +74,16 @@ def _vocabulary(db: Database, config: Config) -> Vocabulary:
 
 
 async def vocabulary(svc: Services) -> Vocabulary:
-    """The place, its feelings vocabulary and its spots."""
-    return await svc.storage.read(_vocabulary, svc.config)
+    """The place, its feelings vocabulary and its spots (read against every post: cached
+    for ``VOCABULARY_TTL`` seconds, forgotten when this process changes them)."""
+    cached = svc.memo.get(VOCABULARY_MEMO)
+    now = time.monotonic()
+    if isinstance(cached, tuple) and cached[0] > now:
+        found: Vocabulary = cached[1]
+        return found
+    vocab = await svc.storage.read(_vocabulary, svc.config)
+    svc.memo[VOCABULARY_MEMO] = (now + VOCABULARY_TTL, vocab)
+    return vocab
 
 
 async def recognise(svc: Services, text: str,

@@ -56,6 +56,22 @@ async def test_a_ressenti_from_a_stock_client(client: TestClient, svc: Services,
     assert await count(svc, "SELECT count(*) FROM ressentis WHERE feeling = 'joie'") == 0
 
 
+async def test_vocabulary_changes_apply_to_the_next_post(client: TestClient,
+                                                         svc: Services) -> None:
+    """The vocabulary is cached per process; a change made here is seen at once."""
+    token = await make_token(svc, "alice")
+    before = await post(client, token, status="Quel #bonheur ce jardin")
+    assert "ressenti" not in before  # not a feeling yet (and now cached)
+    await places.add_feeling(svc, "bonheur", "🌻", "bonheur", "bonheur", "happiness")
+    after = await post(client, token, status="Quel #bonheur ce jardin")
+    assert after["ressenti"]["feeling"] == "bonheur"
+    await places.add_spot(svc, "Le jardin partagé", "JardinPartagé", "45.19, 5.72")
+    spotted = await post(client, token, status="🌻 au #jardinpartagé")
+    assert spotted["ressenti"]["spot"] == "jardinpartagé"
+    await places.remove_feeling(svc, "bonheur")
+    assert "ressenti" not in await post(client, token, status="Quel #bonheur ce jardin")
+
+
 async def test_local_only_in_every_dialect(client: TestClient, svc: Services) -> None:
     token = await make_token(svc, "alice")
     for params in ({"local_only": "true"}, {"federated": "false"}, {"visibility": "local"}):

@@ -286,13 +286,12 @@ def follows_accepted(db: Database, follower_id: int, followee_id: int) -> bool:
                       " state = 'accepted'", [follower_id, followee_id]).fetchone() is not None
 
 
-def local_follower_ids(db: Database, account_id: int, limit: int = -1) -> list[int]:
-    """Local accounts following ``account_id`` (accepted): whose home feeds get its posts
-    (at most ``limit`` of them; -1: all)."""
+def local_follower_ids(db: Database, account_id: int) -> list[int]:
+    """Local accounts following ``account_id`` (accepted): whose home feeds get its posts."""
     return [r[0] for r in db.execute(
         "SELECT f.follower_id FROM follows f JOIN accounts a ON a.id = f.follower_id"
-        " WHERE f.followee_id = ? AND f.state = 'accepted' AND a.domain IS NULL LIMIT ?",
-        [account_id, limit])]
+        " WHERE f.followee_id = ? AND f.state = 'accepted' AND a.domain IS NULL",
+        [account_id])]
 
 
 def has_local_followers(db: Database, account_id: int) -> bool:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from datetime import datetime
+from typing import Any
 
 from fediverse_mu.domain.accounts import Account, RemoteActor, Role, User
 from fediverse_mu.storage.db import Database
@@ -15,7 +17,7 @@ _ACCOUNT_COLUMNS = ("id, username, domain, actor_uri, actor_type, display_name, 
 _USER_COLUMNS = "id, account_id, email, role, approved, disabled, locale, created_at"
 
 
-def _account(row: sqlite3.Row) -> Account:
+def _account(row: sqlite3.Row | tuple[Any, ...]) -> Account:
     # By position (rows always hold _ACCOUNT_COLUMNS, in order): a timeline page converts
     # ~50 accounts, and lookups by name were most of the cost.
     (id_, username, domain, actor_uri, actor_type, display_name, note, locked, bot,
@@ -29,6 +31,13 @@ def _account(row: sqlite3.Row) -> Account:
         public_key_pem=public_key_pem, followers_uri=followers_uri,
         avatar_url=avatar_url, header_url=header_url,
     )
+
+
+@functools.lru_cache(maxsize=2048)
+def _account_of(values: tuple[Any, ...]) -> Account:
+    # Remembered by the row's values (a changed row is another key): a timeline page shows
+    # the same few dozen authors from one request to the next.
+    return _account(values)
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -256,7 +265,7 @@ def get_accounts_by_ids(db: Database, account_ids: list[int]) -> dict[int, Accou
         marks = ",".join("?" * len(chunk))
         for row in db.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE id IN ({marks})",
                               chunk):
-            found[row[0]] = _account(row)
+            found[row[0]] = _account_of(tuple(row))
     return found
 
 

@@ -4,11 +4,13 @@ queries (one index range each) and the batch loading of what a reader sees."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.domain.statuses import Status, StatusEdit, StatusView, Visibility, status_id_for
@@ -36,7 +38,7 @@ def _dt(value: str | None) -> datetime | None:
 _VISIBILITIES = {v.value: v for v in Visibility}
 
 
-def _status(row: sqlite3.Row) -> Status:
+def _status(row: sqlite3.Row | tuple[Any, ...]) -> Status:
     # Unpacked by position (rows always hold _COLUMNS, in order): a timeline page builds
     # 40-80 of these, and 24 lookups by name cost more than the rest of the conversion.
     (id_, uri, url, account_id, local, content, source_text, spoiler_text, sensitive,
@@ -55,6 +57,14 @@ def _status(row: sqlite3.Row) -> Status:
         favourites_count=favourites_count, local_only=bool(local_only),
         pinned=pinned_at is not None,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _status_of(values: tuple[Any, ...]) -> Status:
+    # Timelines read the same recent statuses again and again: the conversion is remembered
+    # by the row's values themselves (a changed row is another key, so nothing goes stale);
+    # Status is frozen, so sharing it is safe.
+    return _status(values)
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -251,7 +261,7 @@ def get_statuses(db: Database, ids: Sequence[int]) -> dict[int, Status]:
         chunk = unique[start:start + 500]
         for row in db.execute(f"SELECT {_COLUMNS} FROM statuses WHERE id IN ({_marks(chunk)})",
                               chunk):
-            found[row[0]] = _status(row)
+            found[row[0]] = _status_of(tuple(row))
     return found
 
 

@@ -94,13 +94,19 @@ async def test_followers_get_the_post_from_the_job(client: TestClient, svc: Serv
                        int(status["id"])) == 4  # alice, erin, bob, carol
 
 
-async def test_an_unfollow_or_a_delete_before_the_job_is_honoured(client: TestClient,
-                                                                svc: Services) -> None:
+async def _alice_bob_carol(client: TestClient, svc: Services) -> tuple[str, str, str]:
+    """Tokens of alice and of her two followers, bob and carol (so "many" followers)."""
     alice = await make_token(svc, "alice")
     bob, carol = await make_token(svc, "bob"), await make_token(svc, "carol")
     await _follow(client, svc, bob, "alice")
     await _follow(client, svc, carol, "alice")
     await _run_jobs(client)
+    return alice, bob, carol
+
+
+async def test_an_unfollow_or_a_delete_before_the_job_is_honoured(client: TestClient,
+                                                                svc: Services) -> None:
+    alice, bob, carol = await _alice_bob_carol(client, svc)
 
     kept = await post(client, alice, status="Premier ressenti")
     gone = await post(client, alice, status="Effacé aussitôt")
@@ -145,11 +151,7 @@ async def test_few_followers_still_get_it_in_the_same_transaction(
 
 async def test_sse_user_stream_gets_the_fanned_out_post(client: TestClient,
                                                         svc: Services) -> None:
-    alice = await make_token(svc, "alice")
-    bob, carol = await make_token(svc, "bob"), await make_token(svc, "carol")
-    await _follow(client, svc, bob, "alice")
-    await _follow(client, svc, carol, "alice")
-    await _run_jobs(client)
+    alice, bob, _ = await _alice_bob_carol(client, svc)
     timeout = aiohttp.ClientTimeout(total=GUARD)
     async with client.get("/api/v1/streaming/user", headers=auth(bob),
                           timeout=timeout) as stream:

@@ -19,6 +19,7 @@ from fediverse_mu.activitypub.activities import build_undo, new_activity_id
 from fediverse_mu.activitypub.validate import host_of
 from fediverse_mu.coalesce import Coalesced
 from fediverse_mu.domain import Account, Forbidden, Invalid, NotFound
+from fediverse_mu.domain.notification_groups import PolicyValue
 from fediverse_mu.domain.pagination import Page
 from fediverse_mu.domain.places import Ressenti
 from fediverse_mu.domain.polls import NewPoll
@@ -78,7 +79,8 @@ class _Outcome:
     view: StatusView | None = None  # the new status as its author sees it (create)
     tags: list[str] = field(default_factory=list)  # the status's hashtags, normalised
     conversations: list[tuple[int, int]] = field(default_factory=list)  # (account, conv.)
-    boosts: list[tuple[Status, list[int]]] = field(default_factory=list)  # local groups'
+    # Boosts made with it (a local group's relay, the place actor's): (boost, home ids).
+    boosts: list[tuple[Status, list[int]]] = field(default_factory=list)
 
 
 def _publish(svc: Services, outcome: _Outcome, topic: str | None = STATUS_CREATED) -> None:
@@ -92,7 +94,9 @@ def _publish(svc: Services, outcome: _Outcome, topic: str | None = STATUS_CREATE
             "local": status.local, "local_only": status.local_only,
             "tags": outcome.tags,
         })
-    for boost, home in outcome.boosts:  # a local group relaying the new post to its members
+    # A local group relaying the new post to its members, the place actor boosting a
+    # ressenti to its followers: never on the public streams (boosts are not, on Mastodon).
+    for boost, home in outcome.boosts:
         svc.events.publish(STATUS_CREATED, {
             "status_id": boost.id, "account_id": boost.account_id, "home": home,
             "public": False, "local": boost.local, "local_only": False, "tags": []})
@@ -109,14 +113,17 @@ def _publish(svc: Services, outcome: _Outcome, topic: str | None = STATUS_CREATE
 
 
 def _notify(db: Database, outcome: _Outcome, account: Account | None, from_id: int, kind: str,
-            status_id: int | None, now: datetime) -> None:
+            status_id: int | None, now: datetime) -> bool:
+    """Notify a local recipient as their policy says; False when it held it back (filtered
+    or dropped)."""
     if account is None or not account.is_local or account.id == from_id:
-        return
-    notification_id = notification_requests.notify(  # as the recipient's policy says
+        return True
+    verdict, notification_id = notification_requests.notify_judged(
         db, account_id=account.id, from_account_id=from_id, kind=kind, status_id=status_id,
         now=now)
     if notification_id is not None:
         outcome.notifications.append((notification_id, account.id))
+    return verdict is PolicyValue.ACCEPT
 
 
 def _notify_subscribers(db: Database, outcome: _Outcome, status: Status,
@@ -315,13 +322,16 @@ def _create(db: Database, base_url: str, author: Account, draft: Draft, now: dat
     home = list_store.fan_out(db, status, home)  # list feeds; exclusive lists skip home
     store.add_to_home_feeds(db, status.id, home)
     outcome.home = list(dict.fromkeys(home))
-    for mentioned in draft.mentions:
-        _notify(db, outcome, mentioned, author.id, "mention", status.id, now)
+    # A direct message whose mention the recipient's policy held back is not in their
+    # conversations (nor on their direct stream) until they accept the request (Mastodon's
+    # NotifyService#push_to_conversation!).
+    reached = [m for m in draft.mentions
+               if _notify(db, outcome, m, author.id, "mention", status.id, now)]
     if followers is not None:
         _notify_subscribers(db, outcome, status, draft.mentions, now)
     outcome.conversations = conversation_store.record_direct_status(
         db, status, [m.id for m in draft.mentions],
-        [author.id, *(m.id for m in draft.mentions if m.is_local)], now)
+        [author.id, *(m.id for m in reached if m.is_local)], now)
     if idempotency_key:
         store.put_idempotency_key(db, author.id, idempotency_key, status.id, now)
     # Loaded once, in this transaction: for the Create and for the answer to the author.
@@ -347,8 +357,10 @@ def _create(db: Database, base_url: str, author: Account, draft: Draft, now: dat
             outcome.jobs += relayed.jobs
             outcome.boosts += relayed.boosts
     if draft.ressenti is not None:  # the place actor boosts it; residents' lists get it
-        outcome.jobs += ressentis.after_local_in(db, base_url, status, draft.ressenti, now,
-                                                 now_ts)[1]
+        place_boosts, place_jobs = ressentis.after_local_in(db, base_url, status,
+                                                            draft.ressenti, now, now_ts)
+        outcome.boosts += place_boosts  # streamed like a local group's relay boost
+        outcome.jobs += place_jobs
     return outcome
 
 
@@ -904,11 +916,11 @@ def _store_note(db: Database, actor: Account, note: IncomingNote, now: datetime,
     home = list_store.fan_out(db, status, home)  # list feeds; exclusive lists skip home
     store.add_to_home_feeds(db, status.id, home)
     outcome.home = list(dict.fromkeys(home))
-    for mentioned in local_mentions:
-        _notify(db, outcome, mentioned, actor.id, "mention", status.id, now)
+    reached = [m for m in local_mentions  # held back: no conversation yet (see _create)
+               if _notify(db, outcome, m, actor.id, "mention", status.id, now)]
     _notify_subscribers(db, outcome, status, mentions, now)
     outcome.conversations = conversation_store.record_direct_status(
-        db, status, [m.id for m in mentions], [m.id for m in local_mentions], now)
+        db, status, [m.id for m in mentions], [m.id for m in reached], now)
     return outcome
 
 

@@ -186,9 +186,10 @@ def after_remote_in(db: Database, status: Status, author: Account,
 
 
 def after_local_in(db: Database, base_url: str, status: Status, ressenti: Ressenti,
-                   now: datetime, now_ts: float) -> tuple[list[int], int]:
+                   now: datetime, now_ts: float) -> tuple[list[tuple[Status, list[int]]], int]:
     """A resident posted a ressenti: the place actor boosts it when it is public (to its
-    followers here and elsewhere); returns (home feeds filled, delivery jobs)."""
+    followers here and elsewhere); returns ([(the boost, home feeds filled)] to publish once
+    committed, delivery jobs)."""
     _fill_lists(db, status, ressenti, False)
     actor = place_actor_in(db)
     if actor is None or not _public(status) or place_store.is_network(db, status.id):
@@ -206,7 +207,7 @@ def after_local_in(db: Database, base_url: str, status: Status, ressenti: Ressen
         to, cc = ap.addressing(Visibility.PUBLIC, f"{actor.actor_uri}/followers", [])
         activity = ap.build_announce(boost.uri, actor.actor_uri, status.uri, now, to, cc)
         jobs = queue_deliveries(db, activity, inboxes, signer_id=actor.id, now=now_ts)
-    return home, jobs
+    return [(boost, home)], jobs
 
 
 def place_follower_inboxes_in(db: Database) -> list[str]:

@@ -177,6 +177,21 @@ def _owned(db: Database, account_id: int, request_ids: Sequence[int]) -> list[tu
         [account_id, f"[{','.join(str(i) for i in request_ids)}]"])]
 
 
+def filtered_direct_mentions(db: Database, account_id: int,
+                             request_ids: Sequence[int]) -> list[int]:
+    """The direct statuses, not deleted, whose mentions of ``account_id`` are filtered, from
+    the senders of those of ``request_ids`` that are theirs; oldest first."""
+    return [int(r[0]) for r in db.execute(
+        f"SELECT DISTINCT n.status_id FROM notification_requests r"
+        f" JOIN notifications n ON n.account_id = r.account_id"
+        f" AND n.from_account_id = r.from_account_id"
+        f" JOIN statuses s ON s.id = n.status_id"
+        f" WHERE r.account_id = ? AND r.id IN (SELECT value FROM json_each(?))"
+        f" AND n.filtered = 1 AND n.type = '{_MENTION}' AND s.visibility = 'direct'"
+        f" AND s.deleted_at IS NULL ORDER BY n.status_id",
+        [account_id, f"[{','.join(str(i) for i in request_ids)}]"])]
+
+
 def accept_requests(db: Database, account_id: int, request_ids: Sequence[int],
                     now: datetime) -> int:
     """Accept those of ``request_ids`` that are ``account_id``'s: every filtered notification

@@ -1,7 +1,9 @@
 """Direct conversations: filled by direct statuses (local and received from another instance
 over real HTTP), unread flags, reading and removing one, pagination by last message, someone
 else's ids refused with nothing changed, the ``direct`` stream (WebSocket and server-sent
-events) with ``conversation`` events, revoked tokens ending their streams, and Mastodon.py."""
+events) with ``conversation`` events, revoked tokens ending their streams, and Mastodon.py.
+The recipients here accept private mentions from strangers (the default policy holds them
+back until accepted: tests/api/test_filtered_conversations.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import aiohttp
 from aiohttp.test_utils import TestClient
 
 from fediverse_mu.appkeys import federation_key
-from fediverse_mu.services import posting
+from fediverse_mu.services import accounts, notification_groups, posting
 from fediverse_mu.services.context import Services
 from tests.conftest import (
     PASSWORD,
@@ -34,10 +36,20 @@ async def _list(client: TestClient, token: str, query: str = "") -> Any:
     return await ok(await client.get(f"/api/v1/conversations{query}", headers=auth(token)))
 
 
+async def _open(svc: Services, *usernames: str) -> None:
+    """These residents accept private mentions from people they do not follow."""
+    for username in usernames:
+        account = await accounts.get_local_account(svc, username)
+        assert account is not None
+        await notification_groups.update_policy(svc, account,
+                                                {"for_private_mentions": "accept"})
+
+
 async def test_direct_messages_make_conversations(client: TestClient, svc: Services,
                                                   assert_schema: Any) -> None:
     alice, bob, carol, dave = [await make_token(svc, n) for n in ("alice", "bob", "carol",
                                                                   "dave")]
+    await _open(svc, "alice", "bob", "carol", "dave")
     await post(client, alice, status="Un message public @bob")  # not a conversation
     first = await post(client, alice, status="@bob @carol on se voit samedi ?",
                        visibility="direct")
@@ -80,6 +92,7 @@ async def test_direct_messages_make_conversations(client: TestClient, svc: Servi
 async def test_someone_elses_conversation_is_not_found(client: TestClient,
                                                        svc: Services) -> None:
     alice, bob, eve = [await make_token(svc, n) for n in ("alice", "bob", "eve")]
+    await _open(svc, "bob")
     await post(client, alice, status="@bob secret", visibility="direct")
     bobs = (await _list(client, bob))[0]["id"]
     for method, path in (("POST", f"/api/v1/conversations/{bobs}/read"),
@@ -125,6 +138,7 @@ async def test_direct_stream_and_revoked_tokens(client: TestClient, svc: Service
         "client_id": app["client_id"], "client_secret": app["client_secret"],
         "scope": "read write"}))
     bob = issued["access_token"]
+    await _open(svc, "bob")
     ws = await client.ws_connect(f"/api/v1/streaming?access_token={bob}")
     await ws.send_json({"type": "subscribe", "stream": "direct"})
     await synced(ws)
@@ -155,6 +169,7 @@ async def test_direct_stream_and_revoked_tokens(client: TestClient, svc: Service
 async def test_conversations_across_instances(instances: Any) -> None:
     a, b = await instances("a.test", "b.test")
     await make_user(a.svc, "alice")
+    await _open(a.svc, "alice")
     bob = (await make_user(b.svc, "bob")).account
     draft = await posting.prepare(b.svc, bob, text="@alice@a.test tu viens ?",
                                   visibility="direct",
@@ -187,6 +202,7 @@ async def test_conversations_across_instances(instances: Any) -> None:
 async def test_mastodon_py_conversations(real_server: RealServer) -> None:
     await make_user(real_server.svc, "alice")
     await make_user(real_server.svc, "bob")
+    await _open(real_server.svc, "bob")
     base = real_server.base_url
 
     def flow() -> tuple[list[Any], Any, list[Any]]:

@@ -12,12 +12,11 @@ import logging
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from fediverse_mu import __version__
 from fediverse_mu.config import Config, ConfigError, load_config
@@ -25,6 +24,9 @@ from fediverse_mu.domain import DomainError, Role
 from fediverse_mu.services import accounts, maintenance, tokens
 from fediverse_mu.services.context import Services
 from fediverse_mu.storage import DatabaseError, Storage, StorageError
+
+if TYPE_CHECKING:
+    from fediverse_mu.supervise import WebProcesses
 
 T = TypeVar("T")
 log = logging.getLogger("fediverse_mu")
@@ -137,10 +139,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 runner, channel, on_closed=_stop_this_process), **options)
         elif workers > 1:  # the first process: accepts, and hands connections out in turn
             app = create_app(config, relay="hub")
-            pairs = [dispatch.channel_pair() for _ in range(workers - 1)]
-            app.cleanup_ctx.append(_other_processes(args.data, [theirs for _, theirs in pairs]))
-            dispatch.run(app, lambda runner: dispatch.DispatchSite(
-                runner, host, port, [ours for ours, _ in pairs]), **options)
+            others = _other_processes(args.data, workers - 1)
+            app.cleanup_ctx.append(others.cleanup_ctx)
+            dispatch.run(app, lambda runner: others.site(runner, host, port), **options)
         else:
             web.run_app(create_app(config), host=host, port=port, print=None, **options)
     except OSError as exc:
@@ -171,31 +172,17 @@ def _stop_when_parent_goes() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _other_processes(data: str, channels: list[socket.socket]) -> Callable[
-        [Any], AsyncIterator[None]]:
-    """A cleanup context that starts the other web processes after the event hub, one per
-    connection channel (its end passed down as a descriptor), and stops them (SIGTERM, then
-    SIGKILL after 20 s) when the first process stops."""
-    async def ctx(app: Any) -> AsyncIterator[None]:
-        children = []
-        for channel in channels:
-            command = [sys.executable, "-m", "fediverse_mu", "serve", "--data", data,
-                       "--worker-process", "--connections-fd", str(channel.fileno())]
-            children.append(await asyncio.create_subprocess_exec(
-                *command, stdin=subprocess.PIPE, pass_fds=(channel.fileno(),)))
-            channel.close()  # the child has it now
-        yield
-        for child in children:
-            if child.returncode is None:
-                child.terminate()
-        for child in children:
-            try:
-                await asyncio.wait_for(child.wait(), 20)
-            except TimeoutError:
-                child.kill()
-                await child.wait()
+def _other_processes(data: str, count: int) -> WebProcesses:
+    """The other web processes, each started as ``serve --worker-process`` with its end of a
+    connection channel passed down as a descriptor; ``supervise.WebProcesses`` restarts one
+    that dies and stops them all (SIGTERM, then SIGKILL after 20 s) when the first stops."""
+    from fediverse_mu.supervise import WebProcesses
 
-    return ctx
+    def command(fd: int) -> list[str]:
+        return [sys.executable, "-m", "fediverse_mu", "serve", "--data", data,
+                "--worker-process", "--connections-fd", str(fd)]
+
+    return WebProcesses(count, command)
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:

@@ -7,7 +7,9 @@ process against 973/s when spread). So the first process alone listens; it accep
 connection and hands them out in turn — to itself, then to each other process — passing the
 socket over a Unix socket pair (``SCM_RIGHTS``), as Node's cluster module does. A process then
 serves its connections directly; the first process only sees the accept, never the requests.
-If a process is gone or its channel is full, the first process serves the connection itself.
+If a process is gone or its channel is full, the first process serves the connection itself,
+until ``supervise.WebProcesses`` puts a restarted process in its slot (``replace_channel``).
+A process says it serves with one message back on its channel (``READY``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 from aiohttp.web_runner import GracefulExit
@@ -25,12 +27,14 @@ log = logging.getLogger(__name__)
 
 ACCEPTS_PER_WAKE = 64  # connections accepted per readiness event before serving the loop again
 BACKLOG = 1024
+READY = b"r"  # sent back by another process once it serves the connections it is handed
 
 
 def channel_pair() -> tuple[socket.socket, socket.socket]:
     """A Unix socket pair for handing connections to one process: (first's end, other's end).
-    Datagrams, so that each connection is one message with one descriptor."""
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    Sequenced packets: each connection is one message with one descriptor, and, unlike
+    datagrams, closing one end is seen at the other (an empty read)."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     ours.setblocking(False)
     return ours, theirs
 
@@ -52,17 +56,19 @@ def _log_failure(task: asyncio.Task[object]) -> None:
 
 class DispatchSite(web.BaseSite):
     """The first process's site: listens on ``host:port`` and hands the accepted connections
-    in turn to this process and to each of ``channels`` (one per other process)."""
+    in turn to this process and to each of ``channels`` (one per other process; ``None``
+    while it is being restarted, its share then served here)."""
 
-    __slots__ = ("_channels", "_host", "_listener", "_port", "_turn")
+    __slots__ = ("_channels", "_host", "_listener", "_port", "_stopped", "_turn")
 
     def __init__(self, runner: web.BaseRunner, host: str, port: int,
-                 channels: list[socket.socket]) -> None:
+                 channels: Sequence[socket.socket | None]) -> None:
         super().__init__(runner, backlog=BACKLOG)
         self._host, self._port = host, port
         self._channels: list[socket.socket | None] = list(channels)
         self._listener: socket.socket | None = None
         self._turn = 0
+        self._stopped = False
 
     @property
     def name(self) -> str:
@@ -78,8 +84,26 @@ class DispatchSite(web.BaseSite):
         self._listener.setblocking(False)
         asyncio.get_running_loop().add_reader(self._listener.fileno(), self._accept)
 
+    @property
+    def stopped(self) -> bool:
+        """Whether the site has begun stopping (the other processes then stop too)."""
+        return self._stopped
+
+    def replace_channel(self, index: int, channel: socket.socket | None) -> None:
+        """Hand the share of process ``index`` (0 for the first other process) to ``channel``,
+        a restarted process's end, closing the old one; ``None`` serves that share here.
+        Once the site is stopping, ``channel`` is closed instead."""
+        if self._stopped:
+            if channel is not None:
+                channel.close()
+            return
+        old, self._channels[index] = self._channels[index], channel
+        if old is not None and old is not channel:
+            old.close()
+
     async def stop(self) -> None:
         """Stop accepting (connections already handed out stay with their process)."""
+        self._stopped = True
         if self._listener is not None:
             asyncio.get_running_loop().remove_reader(self._listener.fileno())
             self._listener.close()
@@ -111,8 +135,8 @@ class DispatchSite(web.BaseSite):
             except (BlockingIOError, InterruptedError):
                 pass  # that process is behind: serve this one here
             except OSError as exc:  # that process is gone: stop handing it connections
-                log.warning("web process %d is gone (%s); serving its share here",
-                            self._turn, exc)
+                log.warning("web process %d is gone (%s); serving its share here until it "
+                            "is restarted", self._turn, exc)
                 channel.close()
                 self._channels[self._turn - 1] = None
             else:
@@ -139,10 +163,12 @@ class ReceiveSite(web.BaseSite):
         return "connections handed over by the first process"
 
     async def start(self) -> None:
-        """Wait for connections on the channel."""
+        """Wait for connections on the channel, and tell the first process."""
         await super().start()
         self._channel.setblocking(False)
         asyncio.get_running_loop().add_reader(self._channel.fileno(), self._receive)
+        with contextlib.suppress(OSError):  # the first process is gone: _receive will see it
+            self._channel.send(READY)
 
     async def stop(self) -> None:
         """Take no more connections."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -200,26 +201,45 @@ def feeling_keys(feeling: Feeling) -> set[str]:
             if k}
 
 
+@dataclass(frozen=True)
+class Lexicon:
+    """A vocabulary made ready for reading posts: every folded name of each feeling, the
+    emojis longest first, the folded hashtag of each spot (built once per vocabulary)."""
+
+    by_key: Mapping[str, Feeling]
+    by_emoji: tuple[tuple[str, Feeling], ...]
+    spots: Mapping[str, Spot]
+
+
+def lexicon(feelings: tuple[Feeling, ...], spots: tuple[Spot, ...]) -> Lexicon:
+    """The :class:`Lexicon` of a vocabulary."""
+    by_key: dict[str, Feeling] = {}
+    for feeling in feelings:
+        for key in feeling_keys(feeling):
+            by_key.setdefault(key, feeling)
+    by_emoji = tuple((f.emoji.translate(_VARIATION), f)
+                     for f in sorted(feelings, key=lambda f: -len(f.emoji)))
+    return Lexicon(by_key, tuple((e, f) for e, f in by_emoji if e),
+                   {fold(s.hashtag): s for s in spots})
+
+
 def detect(text: str, tags: tuple[str, ...] | list[str], feelings: tuple[Feeling, ...],
            spots: tuple[Spot, ...]) -> tuple[Feeling | None, Spot | None]:
     """The feeling and spot a resident wrote: the first hashtag naming a feeling, else an
     emoji of the vocabulary at the very start of the post; the first hashtag naming a spot.
     Unknown hashtags are ignored."""
-    by_key: dict[str, Feeling] = {}
-    for feeling in feelings:
-        for key in feeling_keys(feeling):
-            by_key.setdefault(key, feeling)
+    return detect_in(lexicon(feelings, spots), text, tags)
+
+
+def detect_in(lex: Lexicon, text: str,
+              tags: tuple[str, ...] | list[str]) -> tuple[Feeling | None, Spot | None]:
+    """:func:`detect` with a lexicon built beforehand."""
     folded_tags = [fold(t) for t in tags]
-    found = next((by_key[t] for t in folded_tags if t in by_key), None)
+    found = next((lex.by_key[t] for t in folded_tags if t in lex.by_key), None)
     if found is None:
         start = text.lstrip().translate(_VARIATION)
-        for feeling in sorted(feelings, key=lambda f: -len(f.emoji)):
-            emoji = feeling.emoji.translate(_VARIATION)
-            if emoji and start.startswith(emoji):
-                found = feeling
-                break
-    spot_keys = {fold(s.hashtag): s for s in spots}
-    spot = next((spot_keys[t] for t in folded_tags if t in spot_keys), None)
+        found = next((f for emoji, f in lex.by_emoji if start.startswith(emoji)), None)
+    spot = next((lex.spots[t] for t in folded_tags if t in lex.spots), None)
     return found, spot
 
 

@@ -23,14 +23,16 @@ from fediverse_mu.domain.places import (
     DEFAULT_NEARBY_KM,
     MAX_NEARBY_KM,
     Feeling,
+    Lexicon,
     PlaceSettings,
     Ressenti,
     Spot,
     bounding_box,
-    detect,
+    detect_in,
     distance_km,
     fold,
     iso_week,
+    lexicon,
 )
 from fediverse_mu.domain.statuses import IncomingNote, Status, StatusView, Visibility
 from fediverse_mu.services import formatting
@@ -65,12 +67,14 @@ class Vocabulary:
     feelings: tuple[Feeling, ...]
     spots: tuple[Spot, ...]
     place_uri: str | None
+    lexicon: Lexicon
 
 
 def _vocabulary(db: Database, config: Config) -> Vocabulary:
     actor = place_actor_in(db)
-    return Vocabulary(load_settings(db, config), place_store.list_feelings(db),
-                      place_store.list_spots(db), None if actor is None else actor.actor_uri)
+    feelings, spots = place_store.list_feelings(db), place_store.list_spots(db)
+    return Vocabulary(load_settings(db, config), feelings, spots,
+                      None if actor is None else actor.actor_uri, lexicon(feelings, spots))
 
 
 async def vocabulary(svc: Services) -> Vocabulary:
@@ -92,7 +96,7 @@ async def recognise(svc: Services, text: str,
     spot's hashtag) and the post's hashtags with the feeling's own added (so Mastodon users
     see it even when only the emoji was typed)."""
     vocab = await vocabulary(svc)
-    feeling, spot = detect(text, tags, vocab.feelings, vocab.spots)
+    feeling, spot = detect_in(vocab.lexicon, text, tags)
     if feeling is None:
         return None, tags
     settings = vocab.settings

@@ -111,13 +111,12 @@ def groups_for(db: Database, mentioned: Sequence[Account], parent: Status | None
     return [g for g in found if g is not None]
 
 
-def relay_local_post(db: Database, author: Account, status: Status, note: RawObject,
-                     mentioned: Sequence[Account], parent: Status | None, now: datetime,
-                     now_ts: float) -> Relayed:
+def relay_local_post(db: Database, groups: Sequence[Group], author: Account, status: Status,
+                     note: RawObject, now: datetime, now_ts: float) -> Relayed:
     """Inside the write that created a local post: relay it in the local groups it is
-    addressed to (a refused post simply stays the author's own)."""
+    addressed to (:func:`groups_for`; a refused post simply stays the author's own)."""
     out = Relayed()
-    for group in groups_for(db, mentioned, parent):
+    for group in groups:
         relay_post(db, group, author, status, note, now, now_ts, out)
     return out
 

@@ -334,8 +334,11 @@ def _create(db: Database, base_url: str, author: Account, draft: Draft, now: dat
         [author.id, *(m.id for m in reached if m.is_local)], now)
     if idempotency_key:
         store.put_idempotency_key(db, author.id, idempotency_key, status.id, now)
-    # Loaded once, in this transaction: for the Create and for the answer to the author.
-    outcome.view = _view(db, status.id, author.id)
+    # The status as its author sees it, for the Create and for the answer: loaded here when
+    # a Note is needed (or a poll, whose entity depends on the viewer), otherwise by
+    # _create_many for the whole group commit at once.
+    if draft.poll is not None:
+        outcome.view = _view(db, status.id, author.id)
     if not status.local_only:
         parent_author = None
         if parent is not None and status.visibility is not Visibility.DIRECT:
@@ -344,16 +347,19 @@ def _create(db: Database, base_url: str, author: Account, draft: Draft, now: dat
         inboxes = _audience_inboxes(db, author, status, draft.mentions,
                                     ([parent_author] if parent_author else []) +
                                     groups_relay.remote_groups_of(db, parent))
-        note = _note(outcome.view, base_url)
-        if draft.network:  # only the allied places (and through them, their residents)
-            note, inboxes = ressentis.network_delivery_in(db, note, draft.mentions)
-        if inboxes:  # no follower elsewhere, nobody remote mentioned: nothing to send
-            activity = ap.build_create(note)
-            outcome.jobs = queue_deliveries(db, activity, inboxes, signer_id=author.id,
-                                            now=now_ts)
-        if not draft.network:  # the local groups it mentions (or whose thread it is in)
-            relayed = groups_relay.relay_local_post(
-                db, author, status, note, draft.mentions, parent, now, now_ts)
+        # The local groups it mentions (or whose thread it is in).
+        groups = [] if draft.network else groups_relay.groups_for(db, draft.mentions, parent)
+        if inboxes or groups or draft.network:
+            outcome.view = outcome.view or _view(db, status.id, author.id)
+            note = _note(outcome.view, base_url)
+            if draft.network:  # only the allied places (and through them, their residents)
+                note, inboxes = ressentis.network_delivery_in(db, note, draft.mentions)
+            if inboxes:  # no follower elsewhere, nobody remote mentioned: nothing to send
+                activity = ap.build_create(note)
+                outcome.jobs = queue_deliveries(db, activity, inboxes, signer_id=author.id,
+                                                now=now_ts)
+            relayed = groups_relay.relay_local_post(db, groups, author, status, note, now,
+                                                    now_ts)
             outcome.jobs += relayed.jobs
             outcome.boosts += relayed.boosts
     if draft.ressenti is not None:  # the place actor boosts it; residents' lists get it
@@ -377,8 +383,18 @@ class _NewPost:
 
 
 def _create_many(db: Database, posts: list[_NewPost]) -> list[_Outcome]:
-    return [_create(db, p.base_url, p.author, p.draft, p.now, p.now_ts, p.idempotency_key)
-            for p in posts]
+    outcomes = [_create(db, p.base_url, p.author, p.draft, p.now, p.now_ts, p.idempotency_key)
+                for p in posts]
+    # The answers not loaded yet, in one batch: a brand-new status without a poll looks the
+    # same to everyone (nobody has favourited, boosted or bookmarked it yet).
+    waiting = [o for o in outcomes if o.view is None and not o.replayed and o.status]
+    if waiting:
+        views = {v.status.id: v for v in store.load_views(
+            db, [o.status.id for o in waiting if o.status], None)}
+        for outcome in waiting:
+            assert outcome.status is not None
+            outcome.view = views.get(outcome.status.id)
+    return outcomes
 
 
 _group_commits: weakref.WeakKeyDictionary[Storage, Coalesced[_NewPost, _Outcome]] = \

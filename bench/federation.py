@@ -521,9 +521,16 @@ async def _creates_are_handled(app: web.Application, actor: Account) -> bool:
     return error is None or "not handled" not in str(error)
 
 
+UNTIL_GUARD = 300.0  # seconds: a benchmark waiting for longer is broken, not slow
+
+
 async def _until(predicate: Callable[[], Awaitable[bool]], step: float = 0.005) -> float:
-    """Poll ``predicate`` every ``step`` seconds; the time it first held."""
-    while not await predicate():  # noqa: ASYNC110 - polling the database is the point
+    """Poll ``predicate`` every ``step`` seconds; the time it first held (RuntimeError after
+    ``UNTIL_GUARD`` seconds, so that a broken benchmark fails instead of hanging)."""
+    deadline = time.perf_counter() + UNTIL_GUARD
+    while not await predicate():
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"benchmark condition not met in {UNTIL_GUARD:.0f} s")
         await asyncio.sleep(step)
     return time.perf_counter()
 

@@ -25,13 +25,12 @@ from fediverse_mu.events import HOME_FANOUT, NOTIFICATION
 from fediverse_mu.services import notification_requests
 from fediverse_mu.services.context import Services
 from fediverse_mu.storage import Database, Storage, StorageError
-from fediverse_mu.storage import directory as directory_store
 from fediverse_mu.storage import jobs as job_store
 from fediverse_mu.storage import lists as list_store
 from fediverse_mu.storage import statuses as store
 
 FANOUT_JOB: Final = "home.fanout"
-# Up to this many followers, a post reaches their home feeds in its own transaction.
+# Up to this many local followers, a post reaches their home feeds in its own transaction.
 INLINE_FOLLOWERS: Final = 20
 
 
@@ -46,12 +45,11 @@ class FanOut:
 
 
 def followers_now(db: Database, author_id: int) -> list[int] | None:
-    """Inside a post's transaction: its author's local followers when it has at most
-    :data:`INLINE_FOLLOWERS` followers (fan out now), None when it has more (queue the job).
-    Decided on the follower count the triggers keep (one row), local or not."""
-    if directory_store.account_counts(db, [author_id])[author_id][1] > INLINE_FOLLOWERS:
-        return None
-    return store.local_follower_ids(db, author_id)
+    """Inside a post's transaction: its author's local followers when there are at most
+    :data:`INLINE_FOLLOWERS` (fan out now), None when there are more (queue the job); remote
+    followers do not count (an author followed only from elsewhere queues nothing)."""
+    followers = store.local_follower_ids(db, author_id, limit=INLINE_FOLLOWERS + 1)
+    return None if len(followers) > INLINE_FOLLOWERS else followers
 
 
 def queue(db: Database, status_id: int, now_ts: float) -> None:

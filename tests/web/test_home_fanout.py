@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -17,9 +18,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from fediverse_mu.appkeys import worker_key
-from fediverse_mu.services import fanout
+from fediverse_mu.domain import FollowState
+from fediverse_mu.services import accounts, fanout
 from fediverse_mu.services.context import Services
+from fediverse_mu.storage import follows as follow_store
 from tests.conftest import auth, count, make_token, ok, post
+from tests.web.test_accounts_api import remote_account
 from tests.web.test_streaming import account_id, event, sse_event, synced
 
 GUARD = 10
@@ -146,6 +150,24 @@ async def test_few_followers_still_get_it_in_the_same_transaction(
     await _run_jobs(client)
     status = await post(client, alice, status="Tout de suite")
     assert await _home_ids(client, bob) == [status["id"]]
+    assert await count(svc, "SELECT count(*) FROM jobs WHERE kind = ?", fanout.FANOUT_JOB) == 0
+
+
+async def test_remote_followers_do_not_count(client: TestClient, svc: Services) -> None:
+    """Only local followers have home feeds here: an author followed from elsewhere by
+    many, and here by one, still has the post in its one follower's feed at once."""
+    alice, bob = await make_token(svc, "alice"), await make_token(svc, "bob")
+    await _follow(client, svc, bob, "alice")
+    author = await accounts.get_local_account(svc, "alice")
+    assert author is not None
+    for n in range(3):
+        remote = await remote_account(svc, f"zoe{n}", f"r{n}.test")
+        await svc.storage.write(follow_store.put_follow, follower_id=remote.id,
+                                followee_id=author.id, state=FollowState.ACCEPTED,
+                                uri=f"http://r{n}.test/f/1", now=datetime.now(UTC))
+    await _run_jobs(client)
+    status = await post(client, alice, status="Pour tout le monde")
+    assert await _home_ids(client, bob) == [status["id"]]  # before any job ran
     assert await count(svc, "SELECT count(*) FROM jobs WHERE kind = ?", fanout.FANOUT_JOB) == 0
 
 

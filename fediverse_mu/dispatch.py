@@ -183,6 +183,8 @@ class ReceiveSite(web.BaseSite):
                 message, fds, _, _ = socket.recv_fds(self._channel, 16, 4)
             except (BlockingIOError, InterruptedError):
                 return
+            except ConnectionResetError:  # the first process closed its end (shutdown)
+                message, fds = b"", []
             except OSError as exc:
                 log.warning("connection channel failed: %s", exc)
                 message, fds = b"", []

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fediverse_mu.activitypub import iri
+from fediverse_mu.activitypub.dates import xsd_datetime
 from fediverse_mu.activitypub.html import sanitize, to_plain_text
 from fediverse_mu.activitypub.validate import ACTOR_TYPES, InvalidActivity, host_of
 from fediverse_mu.activitypub.vocab import CONTEXT
@@ -53,7 +54,7 @@ def render_actor(account: Account, *, base_url: str, icon_url: str | None = None
         "manuallyApprovesFollowers": account.locked,
         "discoverable": account.discoverable,
         "indexable": False,
-        "published": account.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "published": xsd_datetime(account.created_at),
         "publicKey": {"id": iri.key_id(actor), "owner": actor,
                       "publicKeyPem": account.public_key_pem or ""},
     }

@@ -11,6 +11,7 @@ import html
 from datetime import datetime
 from typing import Any
 
+from fediverse_mu.activitypub.dates import xsd_datetime
 from fediverse_mu.activitypub.notes import with_context
 from fediverse_mu.activitypub.validate import as_list
 from fediverse_mu.activitypub.vocab import AS2_CONTEXT, AS_PUBLIC
@@ -63,7 +64,7 @@ def build_group_announce(announce_id: str, group_uri: str, obj: str | RawObject,
     followers = f"{group_uri}/followers"
     to, cc = ([AS_PUBLIC], [followers]) if public else ([followers], [])
     return with_context({"id": announce_id, "type": "Announce", "actor": group_uri,
-                         "published": published.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         "published": xsd_datetime(published),
                          "to": to, "cc": cc, "audience": group_uri, "object": obj})
 
 

@@ -7,9 +7,10 @@ https://docs.joinmastodon.org/spec/activitypub/#Note"""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from fediverse_mu.activitypub.dates import parse_datetime, xsd_datetime
 from fediverse_mu.activitypub.html import sanitize, to_plain_text
 from fediverse_mu.activitypub.media import parse_attachment, render_attachment
 from fediverse_mu.activitypub.polls import add_poll, parse_poll
@@ -45,10 +46,6 @@ MAX_SUMMARY = 1000
 MAX_ATTACHMENTS = 4  # as Mastodon, further attachments of a remote post are ignored
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def addressing(visibility: Visibility, followers_uri: str,
                mention_uris: Sequence[str]) -> tuple[list[str], list[str]]:
     """``to`` and ``cc`` for a visibility, as Mastodon addresses them."""
@@ -77,7 +74,7 @@ def render_note(view: StatusView, *, base_url: str) -> RawObject:
         "type": "Note",
         "summary": status.spoiler_text or None,
         "inReplyTo": status.in_reply_to_uri,
-        "published": _iso(status.created_at),
+        "published": xsd_datetime(status.created_at),
         "url": status.url or status.uri,
         "attributedTo": author.actor_uri,
         "to": to,
@@ -92,7 +89,7 @@ def render_note(view: StatusView, *, base_url: str) -> RawObject:
         "replies": f"{status.uri}/replies",
     }
     if status.edited_at is not None:
-        note["updated"] = _iso(status.edited_at)
+        note["updated"] = xsd_datetime(status.edited_at)
     if view.ressenti is not None:
         note = add_ressenti(note, view.ressenti)
     if view.poll is not None:
@@ -131,7 +128,7 @@ def build_announce(activity_id: str, actor: str, object_uri: str, published: dat
                    to: list[str], cc: list[str]) -> RawObject:
     """Announce (boost) a status."""
     return with_context({"id": activity_id, "type": "Announce", "actor": actor,
-                         "published": _iso(published), "to": to, "cc": cc,
+                         "published": xsd_datetime(published), "to": to, "cc": cc,
                          "object": object_uri})
 
 
@@ -150,17 +147,6 @@ def _id_of(value: Any) -> str | None:
     if isinstance(value, dict) and isinstance(value.get("id"), str):
         return str(value["id"])
     return None
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    """An xsd:dateTime as an aware UTC datetime, or None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _http(value: Any) -> str | None:

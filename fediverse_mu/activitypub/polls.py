@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from fediverse_mu.activitypub.dates import parse_datetime, xsd_datetime
 from fediverse_mu.activitypub.html import sanitize, to_plain_text
 from fediverse_mu.activitypub.validate import as_list
 from fediverse_mu.domain.polls import (
@@ -22,20 +23,6 @@ from fediverse_mu.domain.polls import (
 RawObject = dict[str, Any]
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def add_poll(note: RawObject, poll: Poll, now: datetime | None = None) -> RawObject:
     """The Note of a status with a poll, turned into its Question."""
     expired = poll.expired(now or datetime.now(UTC))
@@ -45,9 +32,9 @@ def add_poll(note: RawObject, poll: Poll, now: datetime | None = None) -> RawObj
     question = {**note, "type": "Question", "anyOf" if poll.multiple else "oneOf": options,
                 "votersCount": poll.voters_count or 0}
     if poll.expires_at is not None:
-        question["endTime"] = _iso(poll.expires_at)
+        question["endTime"] = xsd_datetime(poll.expires_at)
         if expired:
-            question["closed"] = _iso(poll.expires_at)
+            question["closed"] = xsd_datetime(poll.expires_at)
     return question
 
 
@@ -76,13 +63,13 @@ def parse_poll(raw: RawObject) -> IncomingPoll | None:
     if not 1 <= len(options) <= MAX_REMOTE_OPTIONS:
         return None
     voters = raw.get("votersCount")
-    end = _datetime(raw.get("endTime"))
+    end = parse_datetime(raw.get("endTime"))
     closed = raw.get("closed")
     return IncomingPoll(
         options=tuple(options), votes=tuple(votes), multiple=multiple,
-        expires_at=end or _datetime(closed),
+        expires_at=end or parse_datetime(closed),
         voters_count=voters if isinstance(voters, int) and 0 <= voters < 2**40 else None,
-        closed=closed is True or _datetime(closed) is not None)
+        closed=closed is True or parse_datetime(closed) is not None)
 
 
 def build_vote(vote_id: str, voter: str, poll_uri: str, poll_author: str,

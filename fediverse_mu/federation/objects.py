@@ -9,7 +9,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from fediverse_mu.activitypub.notes import parse_datetime, parse_note, visibility_of
+from fediverse_mu.activitypub.dates import parse_datetime
+from fediverse_mu.activitypub.notes import parse_note, visibility_of
 from fediverse_mu.activitypub.validate import InvalidActivity, host_of, validate_note
 from fediverse_mu.domain import Account, DomainError
 from fediverse_mu.domain.statuses import IncomingNote, Status

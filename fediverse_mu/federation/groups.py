@@ -72,12 +72,9 @@ async def on_create(fed: Federation, actor: Account, raw: RawObject) -> str | No
     if not targets:
         return await objects.on_create(fed, actor, raw)
     assert isinstance(obj, dict)
-    try:
-        note = parse_note(obj, followers_uri=actor.followers_uri)
-    except InvalidActivity as exc:
-        return exc.reason
-    if note.actor_uri != actor.actor_uri:
-        return "the post is attributed to another actor"
+    note = objects.authored_note(actor, obj)
+    if isinstance(note, str):
+        return note
     accepted: list[Group] = []
     reasons: list[str] = []
     for group in targets:

@@ -93,6 +93,18 @@ def _ids(value: object) -> list[str]:
             if isinstance(i, str) or (isinstance(i, dict) and isinstance(i.get("id"), str))]
 
 
+def authored_note(actor: Account, obj: RawObject) -> IncomingNote | str:
+    """A Note the sending actor wrote, parsed; or why it is refused (invalid, or attributed
+    to someone else: an actor only creates its own posts)."""
+    try:
+        note = parse_note(obj, followers_uri=actor.followers_uri)
+    except InvalidActivity as exc:
+        return exc.reason
+    if note.actor_uri != actor.actor_uri:
+        return "the post is attributed to another actor"
+    return note
+
+
 async def on_create(fed: Federation, actor: Account, raw: RawObject) -> str | None:
     """Create(Note…): keep the post if someone here asked for it; fetch its thread."""
     budget = FetchBudget()
@@ -110,12 +122,9 @@ async def on_create(fed: Federation, actor: Account, raw: RawObject) -> str | No
         if obj.get("attributedTo") not in (None, actor.actor_uri):
             return "a vote attributed to another actor"
         return await polls.receive_vote(fed.svc, actor, obj)
-    try:
-        note = parse_note(obj, followers_uri=actor.followers_uri)
-    except InvalidActivity as exc:
-        return exc.reason
-    if note.actor_uri != actor.actor_uri:
-        return "the post is attributed to another actor"
+    note = authored_note(actor, obj)
+    if isinstance(note, str):
+        return note
     await ensure_parents(fed, note, budget)
     stored = await posting.receive_note(fed.svc, actor, note)
     return None if stored is not None else "post not kept (unsolicited or deleted)"

@@ -13,18 +13,16 @@ local followers each). Lists, ``notify`` subscriptions and streaming follow the 
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
-from fediverse_mu.coalesce import Coalesced
 from fediverse_mu.domain.jobs import Job
 from fediverse_mu.domain.statuses import Visibility
 from fediverse_mu.events import HOME_FANOUT, NOTIFICATION
 from fediverse_mu.services import notification_requests
 from fediverse_mu.services.context import Services
-from fediverse_mu.storage import Database, Storage, StorageError
+from fediverse_mu.storage import Database
 from fediverse_mu.storage import jobs as job_store
 from fediverse_mu.storage import lists as list_store
 from fediverse_mu.storage import statuses as store
@@ -74,7 +72,8 @@ def subscriber_notifications(db: Database, status_id: int, author_id: int, home:
     return made
 
 
-def _fan_out_many(db: Database, status_ids: list[int], now: datetime) -> list[FanOut]:
+def _fan_out_many(db: Database, items: list[tuple[int, datetime]]) -> list[FanOut]:
+    status_ids, now = [i for i, _ in items], items[-1][1]
     statuses = store.get_statuses(db, status_ids)
     done: list[FanOut] = []
     rows: list[tuple[int, int]] = []
@@ -101,32 +100,11 @@ def _fan_out_many(db: Database, status_ids: list[int], now: datetime) -> list[Fa
     return done
 
 
-_batches: weakref.WeakKeyDictionary[Storage, Coalesced[tuple[int, datetime], FanOut]] = \
-    weakref.WeakKeyDictionary()
-
-
-def _batch(storage: Storage) -> Coalesced[tuple[int, datetime], FanOut]:
-    found = _batches.get(storage)
-    if found is None:
-        target = weakref.ref(storage)  # the cache must not keep its key alive
-
-        async def many(items: list[tuple[int, datetime]]) -> list[FanOut]:
-            live = target()
-            if live is None:
-                raise StorageError("storage is closed")
-            return await live.write(_fan_out_many, [i for i, _ in items], items[-1][1])
-
-        async def one(item: tuple[int, datetime]) -> FanOut:
-            return (await many([item]))[0]
-
-        found = _batches[storage] = Coalesced(many, one)
-    return found
-
-
 async def run(svc: Services, job: Job) -> None:
     """The ``home.fanout`` job: put the status in its author's local followers' home feeds
     (and lists), notify the subscribers, and tell streaming."""
-    outcome = await _batch(svc.storage)((int(job.payload["status_id"]), svc.now()))
+    outcome = await svc.storage.grouped(_fan_out_many)((int(job.payload["status_id"]),
+                                                        svc.now()))
     if outcome.home:
         svc.events.publish(HOME_FANOUT, {"status_id": outcome.status_id,
                                          "account_id": outcome.account_id,

@@ -7,7 +7,6 @@ after the commit for streaming."""
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +16,6 @@ from urllib.parse import quote
 from fediverse_mu.activitypub import notes as ap
 from fediverse_mu.activitypub.activities import build_undo, new_activity_id
 from fediverse_mu.activitypub.validate import host_of
-from fediverse_mu.coalesce import Coalesced
 from fediverse_mu.domain import Account, Forbidden, Invalid, NotFound
 from fediverse_mu.domain.notification_groups import PolicyValue
 from fediverse_mu.domain.pagination import Page
@@ -37,7 +35,7 @@ from fediverse_mu.services import (
 from fediverse_mu.services.context import Services
 from fediverse_mu.services.delivery import queue_deliveries
 from fediverse_mu.services.jobs import announce_jobs
-from fediverse_mu.storage import Database, Storage, StorageError
+from fediverse_mu.storage import Database
 from fediverse_mu.storage import accounts as account_store
 from fediverse_mu.storage import conversations as conversation_store
 from fediverse_mu.storage import follows as follow_store
@@ -397,36 +395,12 @@ def _create_many(db: Database, posts: list[_NewPost]) -> list[_Outcome]:
     return outcomes
 
 
-_group_commits: weakref.WeakKeyDictionary[Storage, Coalesced[_NewPost, _Outcome]] = \
-    weakref.WeakKeyDictionary()
-
-
-def _group_commit(storage: Storage) -> Coalesced[_NewPost, _Outcome]:
-    """Posts made while a write is in the storage thread are written together in the next
-    transaction (fediverse_mu/coalesce.py; if it fails, each is retried alone). A post goes
-    into each follower's home feed, one B-tree page per follower: posts committed together
-    share those pages and the commit (bench/api.py)."""
-    found = _group_commits.get(storage)
-    if found is None:
-        target = weakref.ref(storage)  # the cache must not keep its key alive
-
-        async def many(posts: list[_NewPost]) -> list[_Outcome]:
-            live = target()
-            if live is None:
-                raise StorageError("storage is closed")
-            return await live.write(_create_many, posts)
-
-        async def one(post: _NewPost) -> _Outcome:
-            return (await many([post]))[0]
-
-        found = _group_commits[storage] = Coalesced(many, one)
-    return found
-
-
 async def create_status(svc: Services, author: Account, draft: Draft, *,
                         idempotency_key: str | None = None) -> StatusView:
     """Publish a resident's status: stored, in the home feeds, delivered to followers."""
-    outcome = await _group_commit(svc.storage)(_NewPost(
+    # Posts made while a write is in the storage thread are written together (a group
+    # commit, Storage.grouped): they share the commit and the home-feed pages.
+    outcome = await svc.storage.grouped(_create_many)(_NewPost(
         svc.config.base_url, author, draft, svc.now(), svc.clock(), idempotency_key))
     _publish(svc, outcome)
     assert outcome.status is not None

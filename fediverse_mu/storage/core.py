@@ -19,12 +19,15 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from fediverse_mu.coalesce import Coalesced
 from fediverse_mu.storage.db import Database, connect, transaction
 
 P = ParamSpec("P")
 T = TypeVar("T")
+A = TypeVar("A")
+R = TypeVar("R")
 
 
 # The writer's page cache. Posting writes into every local follower's home feed: one B-tree
@@ -53,6 +56,7 @@ class Storage:
         self._writer: ThreadPoolExecutor | None = None
         self._readers: ThreadPoolExecutor | None = None
         self._inline: Database | None = None  # the event loop's connection, opened on first use
+        self._grouped: dict[object, Coalesced[Any, Any]] = {}
 
     def _open_thread_connection(self, cache_mib: int | None = None) -> None:
         db = connect(self.path, cache_mib=cache_mib)
@@ -107,6 +111,22 @@ class Storage:
             raise StorageError("storage is closed")
         call = functools.partial(self._run_write, fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._writer, call)
+
+    def grouped(self, fn: Callable[[Database, list[A]], list[R]]) -> Coalesced[A, R]:
+        """A group commit of ``fn``: ``await storage.grouped(fn)(item)`` writes the item with
+        every other one given while a write was in the writer thread, in one transaction
+        (``fn(db, items)`` returns one result per item, in order); if that transaction fails,
+        each item is retried alone, so one bad item fails no other (coalesce.py)."""
+        found: Coalesced[A, R] | None = self._grouped.get(fn)
+        if found is None:
+            async def many(items: list[A]) -> list[R]:
+                return await self.write(fn, items)
+
+            async def one(item: A) -> R:
+                return (await many([item]))[0]
+
+            found = self._grouped[fn] = Coalesced(many, one)
+        return found
 
     async def read(self, fn: Callable[Concatenate[Database, P], T], *args: P.args,
                    **kwargs: P.kwargs) -> T:

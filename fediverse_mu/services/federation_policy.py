@@ -9,13 +9,10 @@ its accounts, purges their content and drops the deliveries queued for it."""
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import re
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
 
 from fediverse_mu.domain import Account, Invalid, NotFound
 from fediverse_mu.domain.federation_policy import (
@@ -28,13 +25,10 @@ from fediverse_mu.domain.federation_policy import (
 )
 from fediverse_mu.events import STATUS_DELETED
 from fediverse_mu.services import audit
-from fediverse_mu.services.context import Services
+from fediverse_mu.services.context import Services, forgets
 from fediverse_mu.storage import Database
 from fediverse_mu.storage import federation_policy as store
 from fediverse_mu.storage import statuses as status_store
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 class _PolicyCache:
@@ -59,28 +53,16 @@ class _PolicyCache:
 
 
 POLICY_TTL = 5.0
+POLICY_MEMO = "host_policies"  # svc.memo key, forgotten by the functions that change them
 POLICY_CACHE_SIZE = 10_000
 
 
 def _cache(svc: Services) -> _PolicyCache:
-    cache = svc.memo.get("host_policies")
+    cache = svc.memo.get(POLICY_MEMO)
     if not isinstance(cache, _PolicyCache):
-        cache = svc.memo["host_policies"] = _PolicyCache()
+        cache = svc.memo[POLICY_MEMO] = _PolicyCache()
     return cache
 
-
-def _changes_policy(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """Forget the cached host policies once ``fn`` (which changes the policy) has run."""
-    @functools.wraps(fn)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return await fn(*args, **kwargs)
-        finally:
-            svc = args[0]
-            if isinstance(svc, Services):
-                _cache(svc).policies.clear()
-
-    return wrapper
 
 CSV_HEADER = ("#domain", "#severity", "#reject_media", "#reject_reports", "#public_comment",
               "#obfuscate")
@@ -167,7 +149,7 @@ def _publish_deleted(svc: Services, deleted: list[int]) -> None:
         svc.events.publish(STATUS_DELETED, {"status_ids": deleted, "account_id": None})
 
 
-@_changes_policy
+@forgets(POLICY_MEMO)
 async def block_domain(svc: Services, actor: Account | None, domain: str, *,
                        severity: str | Severity = Severity.SILENCE, reject_media: bool = False,
                        reject_reports: bool = False, public_comment: str = "",
@@ -183,7 +165,7 @@ async def block_domain(svc: Services, actor: Account | None, domain: str, *,
     return block
 
 
-@_changes_policy
+@forgets(POLICY_MEMO)
 async def update_domain_block(svc: Services, actor: Account | None, block_id: int, *,
                               severity: str | Severity | None = None,
                               reject_media: bool | None = None,
@@ -212,7 +194,7 @@ async def get_domain_block(svc: Services, block_id: int) -> DomainBlock:
     return block
 
 
-@_changes_policy
+@forgets(POLICY_MEMO)
 async def unblock_domain(svc: Services, actor: Account | None, target: str | int) -> None:
     """Lift a block, by domain name or by id (severed follows are not restored)."""
 
@@ -234,7 +216,7 @@ async def list_domain_blocks(svc: Services) -> list[DomainBlock]:
 # -- allowlist ---------------------------------------------------------------------------------
 
 
-@_changes_policy
+@forgets(POLICY_MEMO)
 async def allow_domain(svc: Services, actor: Account | None, domain: str) -> DomainAllow:
     """Add a domain to the allowlist (idempotent)."""
     name = parse_domain(domain, own_domain=svc.config.domain)
@@ -257,7 +239,7 @@ async def get_domain_allow(svc: Services, allow_id: int) -> DomainAllow:
     return allow
 
 
-@_changes_policy
+@forgets(POLICY_MEMO)
 async def disallow_domain(svc: Services, actor: Account | None, target: str | int) -> None:
     """Take a domain off the allowlist, by name or by id."""
 
@@ -276,7 +258,7 @@ async def list_domain_allows(svc: Services) -> list[DomainAllow]:
     return await svc.storage.read(store.list_allows)
 
 
-@_changes_policy
+@forgets(POLICY_MEMO)
 async def set_allowlist_mode(svc: Services, actor: Account | None, enabled: bool) -> None:
     """Turn allowlist mode on (federate only with allowed domains) or off."""
 
@@ -373,7 +355,7 @@ async def export_csv(svc: Services) -> str:
     return render_csv(await list_domain_blocks(svc))
 
 
-@_changes_policy
+@forgets(POLICY_MEMO)
 async def import_csv(svc: Services, actor: Account | None, text: str) -> int:
     """Import Mastodon's CSV: all rows or none (Invalid names the bad line); returns how many
     blocks were created or changed."""

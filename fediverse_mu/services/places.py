@@ -6,13 +6,11 @@ places, residents' local-only default and their server-managed lists."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import math
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from fediverse_mu.activitypub import iri
 from fediverse_mu.activitypub.ressentis import parse_place_actor, render_place_fields
@@ -41,7 +39,7 @@ from fediverse_mu.domain.places import (
     valid_longitude,
 )
 from fediverse_mu.services import following
-from fediverse_mu.services.context import Services
+from fediverse_mu.services.context import Services, forgets
 from fediverse_mu.services.keys import generate_key_pair
 from fediverse_mu.storage import Database
 from fediverse_mu.storage import accounts as account_store
@@ -229,10 +227,6 @@ def _ensure(db: Database, config: Config, key_pair: tuple[str, str], now: dateti
     return actor
 
 
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
 # What posts are read against (settings, feelings, spots, the actor) is cached per process by
 # services/ressentis.py under this key for VOCABULARY_TTL seconds, and forgotten at once when
 # this process changes it (the CLI or another web process: within VOCABULARY_TTL).
@@ -240,24 +234,7 @@ VOCABULARY_MEMO = "place_vocabulary"
 VOCABULARY_TTL = 5.0
 
 
-def forget_vocabulary(svc: Services) -> None:
-    """Drop this process's cached place vocabulary (after a change)."""
-    svc.memo.pop(VOCABULARY_MEMO, None)
-
-
-def _changes_vocabulary(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """Forget the cached vocabulary once ``fn`` (which changes it) has run."""
-    @functools.wraps(fn)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return await fn(*args, **kwargs)
-        finally:
-            if isinstance(args[0], Services):
-                forget_vocabulary(args[0])
-    return wrapper
-
-
-@_changes_vocabulary
+@forgets(VOCABULARY_MEMO)
 async def ensure_place(svc: Services) -> Account:
     """Create the place's settings row and its actor (with keys) when missing; idempotent.
     Run at startup."""
@@ -289,7 +266,7 @@ def _save(db: Database, config: Config, settings: PlaceSettings, now: datetime) 
         store.put_known_place(db, _local_known(config.base_url, actor, settings), now)
 
 
-@_changes_vocabulary
+@forgets(VOCABULARY_MEMO)
 async def update_settings(svc: Services, form: dict[str, str]) -> PlaceSettings:
     """Change the place's settings from text fields (only the fields given change)."""
     current = await get_settings(svc)
@@ -317,7 +294,7 @@ def _add_spot(db: Database, name: str, hashtag: str, point: tuple[float, float],
     return store.put_spot(db, name, hashtag, point[0], point[1], now)
 
 
-@_changes_vocabulary
+@forgets(VOCABULARY_MEMO)
 async def add_spot(svc: Services, name: str, hashtag: str, coordinates: str) -> Spot:
     """Add a named spot: a name, a hashtag and coarse coordinates."""
     name = name.strip()
@@ -333,7 +310,7 @@ async def add_spot(svc: Services, name: str, hashtag: str, coordinates: str) -> 
     return await svc.storage.write(_add_spot, name, tag, point, svc.now())
 
 
-@_changes_vocabulary
+@forgets(VOCABULARY_MEMO)
 async def remove_spot(svc: Services, spot_id: int) -> None:
     """Remove a spot (past ressentis keep their location)."""
     if not await svc.storage.write(store.delete_spot, spot_id):
@@ -361,7 +338,7 @@ def _add_feeling(db: Database, feeling: Feeling) -> Feeling:
     return store.put_feeling(db, replace(feeling, position=position))
 
 
-@_changes_vocabulary
+@forgets(VOCABULARY_MEMO)
 async def add_feeling(svc: Services, term: str, emoji: str, hashtag: str, label_fr: str = "",
                       label_en: str = "") -> Feeling:
     """Add (or redefine) a feeling: an ASCII term (what federates), an emoji, a hashtag."""
@@ -382,7 +359,7 @@ async def add_feeling(svc: Services, term: str, emoji: str, hashtag: str, label_
     return await svc.storage.write(_add_feeling, Feeling(term, emoji, tag, label_fr, label_en))
 
 
-@_changes_vocabulary
+@forgets(VOCABULARY_MEMO)
 async def remove_feeling(svc: Services, term: str) -> None:
     """Take a feeling out of the vocabulary (past ressentis keep it)."""
     if not await svc.storage.write(store.delete_feeling, term):
